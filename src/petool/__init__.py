@@ -1,0 +1,3 @@
+"""petool: personalized tool learning for LLMs."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""``python -m petool`` runs the CLI."""
+
+from petool.cli import entry
+
+entry()
