@@ -19,6 +19,9 @@ from petool.errors import InputError
 
 M = TypeVar("M", bound=BaseModel)
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def describe_validation_error(exc: ValidationError) -> str:
     """The first error of a pydantic ValidationError as ``field 'x.y': what was expected``."""
@@ -107,6 +110,7 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the usual mode
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()

@@ -77,11 +77,11 @@ def make_backend(spec: str, **options: Any) -> Backend:
     if not spec:
         raise ConfigError("backend spec is empty; try 'ranker', 'oracle' or 'openai:MODEL'")
     name, sep, argument = spec.partition(":")
-    if "." in name and sep:  # dotted path: package.module:Factory[?arg]
-        factory = _load_dotted(spec)
-        return factory(None, **options)  # type: ignore[no-any-return]
     factory = _find_factory(name)
+    if factory is None and sep:  # a dotted path: package.module:factory
+        dotted: BackendFactory = _load_dotted(spec)
+        return dotted(None, **options)
     if factory is None:
         known = ", ".join(available_backends())
-        raise ConfigError(f"unknown backend '{name}' (known: {known}; or package.module:Factory)")
+        raise ConfigError(f"unknown backend '{name}' (known: {known}; or package.module:factory)")
     return factory(argument if sep else None, **options)

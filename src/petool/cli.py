@@ -1,0 +1,326 @@
+"""The ``petool`` command: a thin Typer app over the library.
+
+Every command parses options, calls library functions and prints with Rich. Errors that
+petool raises on purpose become one line on stderr and exit code 2 (bad input or usage)
+or 1 (the run failed); set ``PETOOL_DEBUG=1`` to see a traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from petool.errors import ConfigError, InputError, PetoolError
+
+app = typer.Typer(
+    name="petool",
+    help="Personalized tool learning: run, score, build and train on personalized tool-use suites.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+suites_app = typer.Typer(help="List registered suites, or export one as a directory.")
+app.add_typer(suites_app, name="suites")
+
+out_console = Console()
+err_console = Console(stderr=True)
+
+MODES = ("preferred", "rated", "chronological")
+_MODE_ALIASES = {"p": "preferred", "r": "rated", "c": "chronological"}
+
+
+def _parse_modes(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    modes: list[str] = []
+    for value in values:
+        for part in value.split(","):
+            name = _MODE_ALIASES.get(part.strip(), part.strip())
+            if name not in MODES:
+                raise ConfigError(f"--mode: expected one of {', '.join(MODES)}, got '{part}'")
+            if name not in modes:
+                modes.append(name)
+    return modes
+
+
+def _default_out(suite: str, backend: str) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{Path(suite).name}-{backend}").strip("-")
+    return Path("runs") / f"{slug}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _progress_runner(total_hint: str) -> tuple[Any, Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import TimeElapsedColumn, TimeRemainingColumn
+
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=False,
+    )
+    handle = bar.add_task(total_hint, total=None, status="")
+
+    def update(p: Any) -> None:
+        status = []
+        if p.resumed:
+            status.append(f"resumed {p.resumed}")
+        if p.retries:
+            status.append(f"retries {p.retries}")
+        if p.throttled:
+            status.append(f"throttled {p.throttled}")
+        if p.backend_errors:
+            status.append(f"backend errors {p.backend_errors}")
+        if p.parse_errors:
+            status.append(f"parse errors {p.parse_errors}")
+        bar.update(handle, total=p.total, completed=p.done, status=" · ".join(status))
+
+    return bar, update
+
+
+@app.command("eval")
+def eval_cmd(
+    suite: Annotated[str, typer.Option(help="registered suite name or suite directory")] = "demo",
+    backend: Annotated[str, typer.Option(help="ranker | random | oracle | openai:MODEL | ...")] = (
+        "ranker"
+    ),
+    data: Annotated[Path | None, typer.Option(help="the suite's data directory")] = None,
+    split: Annotated[str | None, typer.Option(help="split to run (default: the suite's)")] = None,
+    mode: Annotated[
+        list[str] | None, typer.Option(help="history mode(s): preferred, rated, chronological")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="only the first N tasks")] = None,
+    no_context: Annotated[
+        bool, typer.Option("--no-context", help="drop history, profile and environment")
+    ] = False,
+    out: Annotated[Path | None, typer.Option(help="run directory")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="continue the run in --out")] = False,
+    concurrency: Annotated[int, typer.Option(min=1, help="backend calls in flight")] = 8,
+    seed: Annotated[int, typer.Option(help="seed for sampling and retry jitter")] = 0,
+    max_retries: Annotated[int, typer.Option(min=0, help="retries per failed request")] = 4,
+    as_json: Annotated[bool, typer.Option("--json", help="print metrics.json")] = False,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL")] = None,
+    api_key: Annotated[str | None, typer.Option(help="API key (or OPENAI_API_KEY)")] = None,
+    tool_calling: Annotated[
+        str | None, typer.Option(help="text (parse the answer) or native (tool_calls)")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="bypass the response cache")] = False,
+    temperature: Annotated[float | None, typer.Option(help="sampling temperature")] = None,
+    max_new_tokens: Annotated[int | None, typer.Option(help="generation length limit")] = None,
+    timeout: Annotated[float | None, typer.Option(help="per-request timeout, seconds")] = None,
+    adapter: Annotated[Path | None, typer.Option(help="PEFT LoRA adapter directory")] = None,
+    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1, ...")] = None,
+    tensor_parallel_size: Annotated[int | None, typer.Option(help="vLLM GPUs per model")] = None,
+    prompt_style: Annotated[str | None, typer.Option(help="prompt style (default: suite's)")] = (
+        None
+    ),
+) -> None:
+    """Run a backend on a suite, write a run directory, print the metrics."""
+    from petool.backends.registry import make_backend
+    from petool.report.table import print_metrics
+    from petool.runner import RetryPolicy, evaluate
+    from petool.suites.registry import load_suite
+
+    if resume and out is None:
+        raise ConfigError("--resume needs --out DIR (the run directory to continue)")
+    modes = _parse_modes(mode)
+    loaded = load_suite(suite, data)
+    options: dict[str, Any] = {
+        "base_url": base_url,
+        "api_key": api_key,
+        "tool_calling": tool_calling,
+        "temperature": temperature,
+        "max_new_tokens": max_new_tokens,
+        "timeout": timeout,
+        "adapter": str(adapter) if adapter else None,
+        "device": device,
+        "tensor_parallel_size": tensor_parallel_size,
+        "prompt_style": prompt_style,
+    }
+    options = {k: v for k, v in options.items() if v is not None}
+    if no_cache:
+        options["no_cache"] = True
+    model = make_backend(backend, seed=seed, concurrency=concurrency, **options)
+    out_dir = out or _default_out(suite, backend)
+    bar, update = _progress_runner(f"{loaded.name} · {backend}")
+    with bar:
+        result = evaluate(
+            loaded,
+            model,
+            out_dir=out_dir,
+            backend_spec=backend,
+            split=split,
+            modes=modes,
+            limit=limit,
+            no_context=no_context,
+            concurrency=concurrency,
+            resume=resume,
+            seed=seed,
+            retry=RetryPolicy(max_retries=max_retries),
+            on_progress=update,
+        )
+    if as_json:
+        out_console.print_json(json.dumps(result.metrics))
+    else:
+        print_metrics(result.metrics, out_console)
+        err_console.print(f"run directory: {result.out_dir}")
+
+
+@app.command("score")
+def score_cmd(
+    predictions: Annotated[Path, typer.Option(help="a predictions.jsonl")],
+    suite: Annotated[str, typer.Option(help="registered suite name or suite directory")] = "demo",
+    data: Annotated[Path | None, typer.Option(help="the suite's data directory")] = None,
+    split: Annotated[str | None, typer.Option(help="split (default: the run's, or the suite's)")] = (
+        None
+    ),
+    mode: Annotated[list[str] | None, typer.Option(help="history mode(s) to score")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the metrics as JSON")] = False,
+) -> None:
+    """Rescore a predictions file without running a model.
+
+    When a config.json sits beside the predictions, its split, modes, limit and no-context
+    choice select the tasks; options given here override them.
+    """
+    from petool.io import read_json
+    from petool.report.table import print_metrics
+    from petool.runner import build_metrics, load_predictions, select_tasks
+    from petool.suites.registry import load_suite
+
+    loaded = load_suite(suite, data)
+    preds = load_predictions(predictions)
+    cfg_path = predictions.parent / "config.json"
+    cfg: dict[str, Any] = {}
+    if cfg_path.exists():
+        raw = read_json(cfg_path)
+        cfg = raw if isinstance(raw, dict) else {}
+    chosen_split = split or cfg.get("split") or loaded.info.default_split
+    modes = _parse_modes(mode) or cfg.get("modes")
+    tasks = select_tasks(
+        loaded,
+        split=chosen_split,
+        modes=modes,
+        limit=cfg.get("limit"),
+        no_context=bool(cfg.get("no_context", False)),
+    )
+    wanted = {t.id for t in tasks}
+    unknown = [p.id for p in preds if p.id not in {t.id for t in loaded.tasks}]
+    if unknown:
+        raise InputError(
+            f"{predictions}: field 'id': '{unknown[0]}' is not a task of suite '{loaded.name}'"
+        )
+    backend = str(cfg.get("backend", predictions.parent.name))
+    metrics = build_metrics(loaded, tasks, [p for p in preds if p.id in wanted], backend)
+    if as_json:
+        out_console.print_json(json.dumps(metrics))
+    else:
+        print_metrics(metrics, out_console)
+
+
+@suites_app.callback(invoke_without_command=True)
+def suites_list(ctx: typer.Context) -> None:
+    """List registered suites with their sizes."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.table import Table
+
+    from petool.suites.registry import load_suite, registered_suites
+
+    table = Table(title="registered suites")
+    for col in ("suite", "tools", "tasks", "splits", "scorer", "description"):
+        table.add_column(col)
+    for name, description in registered_suites().items():
+        try:
+            s = load_suite(name)
+        except InputError as exc:  # a public suite whose data is not fetched yet
+            table.add_row(name, "–", "–", "–", "–", f"{description} [dim]({exc})[/dim]")
+            continue
+        splits = ", ".join(f"{k} {v}" for k, v in s.split_sizes().items())
+        table.add_row(
+            name, str(len(s.tools)), str(len(s.tasks)), splits, s.info.scorer, description
+        )
+    out_console.print(table)
+
+
+@suites_app.command("export")
+def suites_export(
+    name: Annotated[str, typer.Argument(help="registered suite name")],
+    dest: Annotated[Path, typer.Argument(help="directory to write")],
+    data: Annotated[Path | None, typer.Option(help="the suite's data directory")] = None,
+) -> None:
+    """Write a registered suite out as a suite directory."""
+    from petool.suites.directory import export_suite_dir
+    from petool.suites.registry import load_suite
+
+    path = export_suite_dir(load_suite(name, data), dest)
+    err_console.print(f"wrote {path}")
+
+
+def _click_exception_types() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
+    """(ClickException, Exit, Abort) classes of typer's own click copy and of click itself."""
+    modules: list[Any] = []
+    try:
+        import typer._click.exceptions as vendored
+
+        modules.append(vendored)
+    except ImportError:
+        pass
+    try:
+        import click.exceptions as upstream
+
+        modules.append(upstream)
+    except ImportError:
+        pass
+    errors = tuple(m.ClickException for m in modules if hasattr(m, "ClickException"))
+    exits = tuple({typer.Exit, *(m.Exit for m in modules if hasattr(m, "Exit"))})
+    aborts = tuple({typer.Abort, *(m.Abort for m in modules if hasattr(m, "Abort"))})
+    return errors, exits, aborts
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, turning petool errors into one line and an exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    click_errors, click_exits, click_aborts = _click_exception_types()
+    try:
+        result = app(args=args, prog_name="petool", standalone_mode=False)
+        return int(result) if isinstance(result, int) else 0
+    except PetoolError as exc:
+        if os.environ.get("PETOOL_DEBUG"):
+            raise
+        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except click_exits as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except click_aborts:
+        err_console.print("aborted", markup=False)
+        return 130
+    except click_errors as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            exc.show()  # type: ignore[attr-defined]
+            return 2
+        message = exc.format_message()  # type: ignore[attr-defined]
+        err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+        return int(getattr(exc, "exit_code", 2))
+    except KeyboardInterrupt:
+        err_console.print("interrupted: resume with --resume --out DIR", markup=False)
+        return 130
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

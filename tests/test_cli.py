@@ -1,0 +1,127 @@
+"""The CLI end to end, as a user runs it: subprocesses, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import PLUGINS, make_tiny_suite
+from petool.suites.directory import export_suite_dir
+
+
+def petool(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
+    full_env = {**os.environ, "PYTHONPATH": str(PLUGINS), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "petool", *args],
+        capture_output=True, text=True, env=full_env, cwd=cwd, timeout=300,
+    )
+
+
+@pytest.fixture
+def suite_dir(tmp_path):
+    return export_suite_dir(make_tiny_suite(30), tmp_path / "suite")
+
+
+def test_eval_json_contract(suite_dir, tmp_path):
+    r = petool("eval", "--suite", str(suite_dir), "--backend", "oracle", "--out",
+               str(tmp_path / "run"), "--json")
+    assert r.returncode == 0, r.stderr
+    m = json.loads(r.stdout)
+    assert {"suite", "backend", "n", "overall", "by_mode"} <= set(m)
+    for group in [m["overall"], *m["by_mode"].values()]:
+        assert group["tool_accuracy"] == 1.0 and group["parameter_accuracy"] == 1.0
+    assert set(m["by_mode"]) == {"preferred", "rated", "chronological"}
+
+
+def test_table_output_and_rescoring(suite_dir, tmp_path):
+    run = tmp_path / "run"
+    r = petool("eval", "--suite", str(suite_dir), "--backend", "random", "--out", str(run))
+    assert r.returncode == 0, r.stderr
+    assert "tool acc" in r.stdout and "overall" in r.stdout
+    s = petool("score", "--suite", str(suite_dir), "--predictions",
+               str(run / "predictions.jsonl"), "--json")
+    assert s.returncode == 0, s.stderr
+    rescored = json.loads(s.stdout)
+    original = json.loads((run / "metrics.json").read_text())
+    assert rescored["overall"] == original["overall"]
+    assert rescored["by_mode"] == original["by_mode"]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('{"id": "x", "instruction": ', r"tasks.jsonl:3: invalid JSON"),
+        ('{"id": "x"}', r"tasks.jsonl:3: field 'instruction': missing required field"),
+        ('{"id": "x", "instruction": "hi", "gold": [{"tool": 5}]}',
+         r"tasks.jsonl:3: field 'gold.0.tool'"),
+    ],
+)
+def test_broken_suite_line_exits_2_with_one_line(suite_dir, tmp_path, line, expected):
+    tasks = suite_dir / "tasks.jsonl"
+    lines = tasks.read_text().splitlines()
+    lines[2] = line
+    tasks.write_text("\n".join(lines) + "\n")
+    r = petool("eval", "--suite", str(suite_dir), "--backend", "oracle", "--out",
+               str(tmp_path / "run"))
+    assert r.returncode == 2
+    err = r.stderr.strip()
+    assert len(err.splitlines()) == 1, err
+    assert expected in err and "Traceback" not in err
+
+
+def test_usage_errors_exit_2(suite_dir, tmp_path):
+    r = petool("eval", "--suite", str(suite_dir), "--backend", "no-such-backend")
+    assert r.returncode == 2 and "unknown backend" in r.stderr
+    r = petool("eval", "--suite", str(tmp_path / "missing"))
+    assert r.returncode == 2 and "unknown suite" in r.stderr
+    r = petool("eval", "--mode", "sideways", "--suite", str(suite_dir))
+    assert r.returncode == 2 and "--mode" in r.stderr
+    r = petool("eval", "--limit", "0")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_sigkill_then_resume_loses_and_duplicates_nothing(tmp_path):
+    suite_dir = export_suite_dir(make_tiny_suite(150), tmp_path / "suite")
+    run = tmp_path / "run"
+    args = ["eval", "--suite", str(suite_dir), "--backend", "petool_test_plugins:slow_oracle",
+            "--concurrency", "4", "--out", str(run)]
+    env = {**os.environ, "PYTHONPATH": str(PLUGINS), "PETOOL_TEST_DELAY": "0.03"}
+    proc = subprocess.Popen([sys.executable, "-m", "petool", *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    preds = run / "predictions.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if preds.exists() and preds.read_text().count("\n") >= 40:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = preds.read_text().count("\n")
+    assert 40 <= done_before < 150, "the kill must land half-way"
+    r = petool(*args, "--resume", "--json", env={"PETOOL_TEST_DELAY": "0"})
+    assert r.returncode == 0, r.stderr
+    ids = [json.loads(x)["id"] for x in preds.read_text().splitlines()]
+    assert len(ids) == 150 and len(set(ids)) == 150
+    resumed = json.loads(r.stdout)
+    full = petool("eval", "--suite", str(suite_dir), "--backend", "oracle", "--out",
+                  str(tmp_path / "full"), "--json")
+    uninterrupted = json.loads(full.stdout)
+    for key in ("n", "overall", "by_mode", "by_history_length", "by_category", "errors"):
+        assert resumed[key] == uninterrupted[key]
+
+
+def test_suites_list_and_export(tmp_path):
+    r = petool("suites")
+    assert r.returncode == 0, r.stderr
+    assert "demo" in r.stdout
+    r = petool("suites", "export", "demo", str(tmp_path / "demo"))
+    assert r.returncode == 0, r.stderr
+    assert {p.name for p in (tmp_path / "demo").iterdir()} >= {
+        "suite.json", "tools.jsonl", "tasks.jsonl"}

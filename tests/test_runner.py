@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from petool.backends.registry import make_backend
+from petool.errors import InputError
+from petool.runner import RetryPolicy, evaluate, load_predictions
+from petool_test_plugins import Broken, Flaky
+
+FAST = RetryPolicy(max_retries=3, base_delay=0.001, max_delay=0.002)
+
+
+def _lines(run):
+    return (run / "predictions.jsonl").read_text().splitlines()
+
+
+def test_oracle_scores_one_and_writes_run_directory(tmp_path, tiny_suite):
+    res = evaluate(tiny_suite, make_backend("oracle"), out_dir=tmp_path / "r")
+    m = res.metrics
+    assert m["suite"] == "tiny" and m["backend"] == "oracle" and m["n"] == 12
+    assert m["overall"]["tool_accuracy"] == 1.0 and m["overall"]["parameter_accuracy"] == 1.0
+    for mode in ("preferred", "rated", "chronological"):
+        assert m["by_mode"][mode]["tool_accuracy"] == 1.0
+    cfg = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert cfg["backend"] == "oracle" and cfg["suite_hash"] and cfg["n_tasks"] == 12
+    assert json.loads((tmp_path / "r" / "metrics.json").read_text()) == m
+    rows = [json.loads(line) for line in _lines(tmp_path / "r")]
+    assert {r["id"] for r in rows} == {t.id for t in tiny_suite.tasks}
+    assert all("output" in r and r["status"] == "ok" for r in rows)
+
+
+def test_existing_run_needs_resume(tmp_path, tiny_suite):
+    evaluate(tiny_suite, make_backend("oracle"), out_dir=tmp_path / "r", limit=3)
+    with pytest.raises(InputError, match="--resume"):
+        evaluate(tiny_suite, make_backend("oracle"), out_dir=tmp_path / "r", limit=3)
+
+
+def test_resume_runs_only_missing_and_repairs_torn_line(tmp_path, tiny_suite):
+    run = tmp_path / "r"
+    evaluate(tiny_suite, make_backend("oracle"), out_dir=run)
+    lines = _lines(run)
+    # keep 5 finished lines and half of the sixth, as a kill mid-write would
+    (run / "predictions.jsonl").write_text("\n".join(lines[:5]) + "\n" + lines[5][:20])
+    backend = Flaky(every=10**9)
+    res = evaluate(tiny_suite, backend, out_dir=run, resume=True, backend_spec="oracle")
+    assert sorted(backend.calls) == sorted(t.id for t in tiny_suite.tasks[5:])
+    ids = [json.loads(line)["id"] for line in _lines(run)]
+    assert sorted(ids) == sorted(t.id for t in tiny_suite.tasks)
+    assert res.metrics["overall"]["tool_accuracy"] == 1.0
+    assert res.metrics["run"]["resumed"] == 5
+
+
+def test_resume_refuses_other_options(tmp_path, tiny_suite):
+    evaluate(tiny_suite, make_backend("oracle"), out_dir=tmp_path / "r", limit=4)
+    with pytest.raises(InputError, match="field 'limit'"):
+        evaluate(tiny_suite, make_backend("oracle"), out_dir=tmp_path / "r", limit=5, resume=True)
+
+
+@pytest.mark.parametrize("per_item", [False, True])
+def test_failures_are_retried_until_success(tmp_path, tiny_suite, per_item):
+    backend = Flaky(every=3, fail_first=2, per_item=per_item)
+    patient = RetryPolicy(max_retries=8, base_delay=0.001, max_delay=0.002)
+    res = evaluate(tiny_suite, backend, out_dir=tmp_path / "r", retry=patient)
+    assert res.metrics["overall"]["tool_accuracy"] == 1.0
+    assert res.metrics["overall"]["backend_errors"] == 0
+    preds = {p.id: p for p in res.predictions}
+    assert preds["tiny-003"].attempts >= 3 and preds["tiny-006"].attempts >= 3
+    if per_item:  # only the failing items are retried
+        assert preds["tiny-001"].attempts == 1
+
+
+def test_exhausted_retries_are_recorded_and_rerun_on_resume(tmp_path, tiny_suite):
+    run = tmp_path / "r"
+    res = evaluate(
+        tiny_suite,
+        Flaky(every=3, fail_first=99, per_item=True),
+        out_dir=run,
+        retry=FAST,
+        backend_spec="flaky",
+    )
+    failed = [p for p in res.predictions if p.status == "backend_error"]
+    assert len(failed) == 4 and all(p.error for p in failed)
+    assert res.metrics["overall"]["backend_errors"] == 4
+    assert res.metrics["errors"]["backend_error"] == 4
+    healed = Flaky(every=10**9)
+    res2 = evaluate(tiny_suite, healed, out_dir=run, resume=True, backend_spec="flaky")
+    assert sorted(healed.calls) == sorted(p.id for p in failed)
+    assert res2.metrics["overall"]["tool_accuracy"] == 1.0
+    assert len(load_predictions(run / "predictions.jsonl")) == 12
+
+
+def test_non_retryable_and_buggy_backends_do_not_kill_the_run(tmp_path, tiny_suite):
+    res = evaluate(
+        tiny_suite,
+        Flaky(every=2, per_item=True, retryable=False),
+        out_dir=tmp_path / "a",
+        retry=FAST,
+    )
+    assert res.metrics["overall"]["backend_errors"] == 6
+    res = evaluate(tiny_suite, Broken(), out_dir=tmp_path / "b", retry=FAST)
+    assert res.metrics["overall"]["backend_errors"] == 12
+    assert "ZeroDivisionError" in res.predictions[0].error
+
+
+def test_random_is_about_one_over_k(tmp_path, tiny_suite):
+    big = tiny_suite.model_copy(deep=True)
+    big.tasks = [
+        t.model_copy(update={"id": f"r-{i}"}) for i in range(400) for t in tiny_suite.tasks[:1]
+    ]
+    res = evaluate(big, make_backend("random", seed=1), out_dir=tmp_path / "r")
+    acc = res.metrics["overall"]["tool_accuracy"]
+    assert 0.18 < acc < 0.32  # k = 4 candidates
+
+
+def test_no_context_and_mode_filter(tmp_path, tiny_suite):
+    res = evaluate(
+        tiny_suite, make_backend("oracle"), out_dir=tmp_path / "r", modes=["rated"], no_context=True
+    )
+    assert res.metrics["n"] == 4 and set(res.metrics["by_mode"]) == {"rated"}
+    cfg = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert cfg["no_context"] is True and cfg["modes"] == ["rated"]
+
+
+def test_unknown_split_is_input_error(tmp_path, tiny_suite):
+    with pytest.raises(InputError, match="no split 'train'"):
+        evaluate(tiny_suite, make_backend("oracle"), out_dir=tmp_path / "r", split="train")
