@@ -341,6 +341,7 @@ _PAPER: dict[str, Any] = {
     ),
     "scale": "fraction",
     "metrics": ["tool_accuracy", "parameter_accuracy"],
+    "group_key": "by_mode",
     "results": {
         "GPT-4o": {"rated": {"tool_accuracy": 0.457, "parameter_accuracy": 0.796}},
         "PEToolLLaMA": {"rated": {"tool_accuracy": 0.784, "parameter_accuracy": 0.897}},
@@ -352,7 +353,8 @@ def paper_numbers() -> dict[str, Any]:
     """The paper's published numbers for a compare view (a fresh copy).
 
     Returns:
-        ``{"source", "scale": "fraction", "metrics", "results": {model: {mode: {metric:
-        value}}}}``; modes are petool's (``rated`` = the paper's rating-integrated setting).
+        ``{"source", "scale": "fraction", "metrics", "group_key": "by_mode", "results":
+        {model: {mode: {metric: value}}}}``; modes are petool's (``rated`` = the paper's
+        rating-integrated setting), read from the scorer output's ``by_mode``.
     """
     return copy.deepcopy(_PAPER)

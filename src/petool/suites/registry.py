@@ -20,7 +20,7 @@ SuiteLoader = Callable[[Path | None], Suite]
 
 _REGISTRY: dict[str, SuiteLoader] = {}
 _DESCRIPTIONS: dict[str, str] = {}
-_BUILTIN_MODULES = ("petool.suites.demo",)
+_BUILTIN_MODULES = ("petool.suites.demo", "petool.suites.petoolbench")
 _builtins_loaded = False
 
 
