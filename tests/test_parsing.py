@@ -146,7 +146,7 @@ def test_json_answer_wins_over_python_syntax_in_prose():
 def test_app_qualified_names_count_as_known():
     text = '{"APP": "A", "API": "x"} {"APP": "Shop", "API": "search", "params": {}}'
     call = one(parse_output(text, tool_names=["Shop.search"]))
-    assert (call.app, call.tool) == ("Shop", "search")
+    assert (call.app, call.tool) == ("Shop", "Shop.search")
 
 
 def test_non_call_json_is_skipped():
@@ -368,3 +368,12 @@ def test_literal_reader_rejects(text):
 def test_literal_reader_depth_limit():
     with pytest.raises(LiteralError, match="nested deeper"):
         read_whole("[" * 200 + "]" * 200)
+
+
+def test_app_and_api_become_the_qualified_tool_name_when_known():
+    from petool.parsing import parse_output
+
+    text = '{"APP": "Shop", "API": "getProductList", "params": {"q": "tea"}}'
+    res = parse_output(text, tool_names=["Shop.getProductList", "Other.getProductList"])
+    assert res.status == "ok" and res.calls[0].tool == "Shop.getProductList"
+    assert parse_output(text).calls[0].tool == "getProductList"

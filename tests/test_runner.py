@@ -126,3 +126,11 @@ def test_no_context_and_mode_filter(tmp_path, tiny_suite):
 def test_unknown_split_is_input_error(tmp_path, tiny_suite):
     with pytest.raises(InputError, match="no split 'train'"):
         evaluate(tiny_suite, make_backend("oracle"), out_dir=tmp_path / "r", split="train")
+
+
+def test_split_all_runs_every_task(tmp_path, tiny_suite):
+    suite = tiny_suite.model_copy(deep=True)
+    for t in suite.tasks[:5]:
+        t.meta.split = "train"
+    res = evaluate(suite, make_backend("oracle"), out_dir=tmp_path / "r", split="all")
+    assert res.metrics["n"] == 12

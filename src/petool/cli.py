@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from petool.errors import ConfigError, InputError, PetoolError
+from petool.errors import ConfigError, DataMissingError, InputError, PetoolError
 
 app = typer.Typer(
     name="petool",
@@ -228,6 +228,23 @@ def score_cmd(
         print_metrics(metrics, out_console)
 
 
+data_app = typer.Typer(help="Download public benchmark data into petool's cache.")
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("fetch")
+def data_fetch(
+    name: Annotated[str, typer.Argument(help="petoolbench | ptbench | toolspectrum")],
+    dest: Annotated[Path | None, typer.Option(help="directory (default: petool's cache)")] = None,
+) -> None:
+    """Download a benchmark, verify it, and say where it is."""
+    from petool.suites.fetch import fetch
+
+    path = fetch(name, dest)
+    err_console.print(f"{name}: ready in {path}")
+    out_console.print(str(path), markup=False, highlight=False)
+
+
 @suites_app.callback(invoke_without_command=True)
 def suites_list(ctx: typer.Context) -> None:
     """List registered suites with their sizes."""
@@ -243,8 +260,9 @@ def suites_list(ctx: typer.Context) -> None:
     for name, description in registered_suites().items():
         try:
             s = load_suite(name)
-        except InputError as exc:  # a public suite whose data is not fetched yet
-            table.add_row(name, "–", "–", "–", "–", f"{description} [dim]({exc})[/dim]")
+        except DataMissingError:  # a public suite whose data is not fetched yet
+            hint = f"[dim]not fetched: petool data fetch {name}[/dim]"
+            table.add_row(name, "–", "–", "–", "–", f"{description} {hint}")
             continue
         splits = ", ".join(f"{k} {v}" for k, v in s.split_sizes().items())
         table.add_row(

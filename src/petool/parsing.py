@@ -383,6 +383,20 @@ def _rename(result: ParseResult, name_map: Mapping[str, str] | None) -> ParseRes
     return ParseResult(result.status, calls, result.error)
 
 
+def _qualify(result: ParseResult, tool_names: Sequence[str] | None) -> ParseResult:
+    """Name a call ``app.tool`` when only that qualified name is a known tool."""
+    if tool_names is None or not result.calls:
+        return result
+    names = set(tool_names)
+    calls = [
+        c.model_copy(update={"tool": f"{c.app}.{c.tool}"})
+        if c.tool not in names and c.app and f"{c.app}.{c.tool}" in names
+        else c
+        for c in result.calls
+    ]
+    return ParseResult(result.status, calls, result.error)
+
+
 def _known_names(
     tool_names: Sequence[str] | None, name_map: Mapping[str, str] | None
 ) -> list[str] | None:
@@ -420,6 +434,6 @@ def parse_output(
             result = ParseResult("parse_error", error="empty output")
         else:
             result = _parse_text(text, _known_names(tool_names, name_map))
-        return _rename(result, name_map)
+        return _qualify(_rename(result, name_map), tool_names)
     except Exception as exc:  # the contract: never raise
         return ParseResult("parse_error", error=f"parser failure: {type(exc).__name__}: {exc}")

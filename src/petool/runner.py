@@ -31,7 +31,7 @@ from petool.errors import BackendError, InputError
 from petool.io import JsonlAppender, read_json, repair_torn_tail, write_json, write_jsonl
 from petool.io import iter_jsonl_raw, parse_record
 from petool.parsing import parse_output
-from petool.schema import Prediction, Suite, Task
+from petool.schema import ALL_SPLITS, Prediction, Suite, Task
 from petool.scoring.registry import get_scorer
 
 PREDICTIONS = "predictions.jsonl"
@@ -90,7 +90,7 @@ def select_tasks(
     no_context: bool = False,
 ) -> list[Task]:
     """The tasks of a run: a split, optionally some history modes, the first ``limit``."""
-    if split is not None and split not in suite.split_sizes():
+    if split is not None and split != ALL_SPLITS and split not in suite.split_sizes():
         known = ", ".join(sorted(suite.split_sizes())) or "none"
         raise InputError(f"suite '{suite.name}' has no split '{split}' (splits: {known})")
     tasks = suite.split(split)

@@ -20,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 HistoryMode = Literal["preferred", "rated", "chronological"]
 HISTORY_MODES: tuple[HistoryMode, ...] = ("preferred", "rated", "chronological")
 
+ALL_SPLITS = "all"
+
 ParseStatus = Literal["ok", "no_call", "parse_error", "backend_error"]
 
 
@@ -191,8 +193,11 @@ class Suite(_Model):
         return {t.name: t for t in self.tools}
 
     def split(self, name: str | None) -> list[Task]:
-        """The tasks of one split (all tasks when ``name`` is None)."""
-        if name is None:
+        """The tasks of one split; all tasks when ``name`` is None or ``"all"``.
+
+        ``"all"`` means every task unless the suite has a split of that name itself.
+        """
+        if name is None or (name == ALL_SPLITS and name not in self.split_sizes()):
             return list(self.tasks)
         return [t for t in self.tasks if t.meta.split == name]
 

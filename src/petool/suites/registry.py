@@ -20,7 +20,11 @@ SuiteLoader = Callable[[Path | None], Suite]
 
 _REGISTRY: dict[str, SuiteLoader] = {}
 _DESCRIPTIONS: dict[str, str] = {}
-_BUILTIN_MODULES = ("petool.suites.demo", "petool.suites.petoolbench")
+_BUILTIN_MODULES = (
+    "petool.suites.demo",
+    "petool.suites.petoolbench",
+    "petool.suites.toolspectrum",
+)
 _builtins_loaded = False
 
 

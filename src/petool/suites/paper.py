@@ -1,0 +1,122 @@
+"""The three papers' published numbers, and a run placed beside them (``--compare-paper``).
+
+Each suite's numbers are one dict of the same shape::
+
+    {"source": "...", "scale": "fraction", "metrics": [...], "group_key": "by_mode",
+     "results": {MODEL: {GROUP: {METRIC: value}}}}
+
+``GROUP`` is where the number lives in petool's metrics: ``metrics[group_key][GROUP][METRIC]``
+(a history mode for PEToolBench, a scenario for ToolSpectrum, a split for PTBench), or
+``metrics[METRIC]`` when ``GROUP`` is ``"overall"``. PEToolBench's and PTBench's numbers come
+from their scorer modules' ``paper_numbers()`` (kept beside the code that reproduces them);
+ToolSpectrum's are here.
+
+ToolSpectrum (Cheng et al., ACL Findings 2025, arXiv 2505.13176), Table 3: APP accuracy of
+GPT-4o per scenario. Only the values petool could check are recorded; the rest of Table 3
+(other models, the API / RP / PP / OP columns) is to be added from the paper.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+from typing import Any
+
+from petool.errors import ConfigError
+
+SCALE = "fraction"
+GROUP_KEYS: dict[str, str] = {
+    "petoolbench": "by_mode",
+    "ptbench": "by_split",
+    "toolspectrum": "by_scenario",
+}
+_SCORER_MODULES: dict[str, str] = {
+    "petoolbench": "petool.scoring.petoolbench",
+    "ptbench": "petool.scoring.ptbench",
+}
+
+TOOLSPECTRUM: dict[str, Any] = {
+    "source": (
+        "Cheng et al., ToolSpectrum: Towards Personalized Tool Utilization for Large Language"
+        " Models, ACL Findings 2025, arXiv 2505.13176, Table 3"
+    ),
+    "scale": SCALE,
+    "metrics": ["APP", "API", "RP", "PP", "OP"],
+    "group_key": GROUP_KEYS["toolspectrum"],
+    "results": {
+        "GPT-4o": {
+            "persona": {"APP": 0.80},
+            "environment": {"APP": 0.81},
+            "persona_environment": {"APP": 0.32},
+        },
+    },
+}
+
+
+def paper_numbers(suite: str) -> dict[str, Any] | None:
+    """A suite's published numbers (a fresh copy), or None when petool has none.
+
+    Args:
+        suite: ``petoolbench``, ``ptbench`` or ``toolspectrum``.
+
+    Returns:
+        The dict described in the module docstring, with ``group_key`` always set.
+    """
+    if suite == "toolspectrum":
+        return copy.deepcopy(TOOLSPECTRUM)
+    module_name = _SCORER_MODULES.get(suite)
+    if module_name is None:
+        return None
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError:
+        return None
+    getter = getattr(module, "paper_numbers", None)
+    if not callable(getter):
+        return None
+    numbers: dict[str, Any] = copy.deepcopy(getter())
+    numbers.setdefault("group_key", GROUP_KEYS[suite])
+    return numbers
+
+
+def all_paper_numbers() -> dict[str, dict[str, Any]]:
+    """Every suite's published numbers that petool has, by suite name."""
+    found = {name: paper_numbers(name) for name in GROUP_KEYS}
+    return {name: numbers for name, numbers in found.items() if numbers is not None}
+
+
+def run_value(metrics: dict[str, Any], group_key: str, group: str, metric: str) -> float | None:
+    """A run's value for one paper cell (None when the run has no such number)."""
+    node: Any = metrics if group == "overall" else metrics.get(group_key, {}).get(group, {})
+    value = node.get(metric) if isinstance(node, dict) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def compare_with_paper(suite: str, metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows placing a run's metrics beside the paper's numbers.
+
+    Args:
+        suite: the suite name.
+        metrics: a run's ``metrics.json`` object (the suite's scorer output).
+
+    Returns:
+        One row per published number: ``{"model", "group", "metric", "paper", "run",
+        "delta"}`` (``run`` and ``delta`` None when the run lacks that number).
+
+    Raises:
+        ConfigError: petool has no published numbers for the suite.
+    """
+    numbers = paper_numbers(suite)
+    if numbers is None:
+        known = ", ".join(sorted(all_paper_numbers()))
+        raise ConfigError(f"no published numbers for suite '{suite}' (known: {known})")
+    group_key = str(numbers.get("group_key", GROUP_KEYS.get(suite, "")))
+    rows: list[dict[str, Any]] = []
+    for model, groups in numbers["results"].items():
+        for group, cells in groups.items():
+            for metric, paper in cells.items():
+                mine = run_value(metrics, group_key, group, metric)
+                delta = None if mine is None else round(mine - float(paper), 6)
+                row = {"model": model, "group": group, "metric": metric, "paper": paper}
+                rows.append(row | {"run": mine, "delta": delta})
+    return rows
