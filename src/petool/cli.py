@@ -110,6 +110,9 @@ def eval_cmd(
     seed: Annotated[int, typer.Option(help="seed for sampling and retry jitter")] = 0,
     max_retries: Annotated[int, typer.Option(min=0, help="retries per failed request")] = 4,
     as_json: Annotated[bool, typer.Option("--json", help="print metrics.json")] = False,
+    compare_paper: Annotated[
+        bool, typer.Option("--compare-paper", help="place the run beside the paper's numbers")
+    ] = False,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL")] = None,
     api_key: Annotated[str | None, typer.Option(help="API key (or OPENAI_API_KEY)")] = None,
     tool_calling: Annotated[
@@ -170,58 +173,86 @@ def eval_cmd(
             retry=RetryPolicy(max_retries=max_retries),
             on_progress=update,
         )
+    if compare_paper:
+        from petool.report.table import paper_table
+        from petool.suites.paper import compare_with_paper
+
+        rows = compare_with_paper(loaded.name, result.metrics)
+        result.metrics["paper_comparison"] = rows
     if as_json:
         out_console.print_json(json.dumps(result.metrics))
     else:
         print_metrics(result.metrics, out_console)
+        if compare_paper:
+            out_console.print(paper_table(rows, f"{loaded.name}: this run beside the paper"))
         err_console.print(f"run directory: {result.out_dir}")
 
 
 @app.command("score")
 def score_cmd(
-    predictions: Annotated[Path, typer.Option(help="a predictions.jsonl")],
+    predictions: Annotated[
+        Path, typer.Option(help="predictions.jsonl, or a benchmark's native output file")
+    ],
     suite: Annotated[str, typer.Option(help="registered suite name or suite directory")] = "demo",
     data: Annotated[Path | None, typer.Option(help="the suite's data directory")] = None,
     split: Annotated[str | None, typer.Option(help="split (default: the run's, or the suite's)")] = (
         None
     ),
-    mode: Annotated[list[str] | None, typer.Option(help="history mode(s) to score")] = None,
+    mode: Annotated[list[str] | None, typer.Option(help="history mode(s): p|r|c or names")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the metrics as JSON")] = False,
 ) -> None:
-    """Rescore a predictions file without running a model.
+    """Rescore predictions without running a model.
 
-    When a config.json sits beside the predictions, its split, modes, limit and no-context
-    choice select the tasks; options given here override them.
+    Reads petool's predictions.jsonl or a benchmark's native output (PEToolBench results
+    JSON, PTBench generation.jsonl). When a config.json sits beside a predictions.jsonl, its
+    split, modes, limit and no-context choice select the tasks; options given here win.
     """
     from petool.io import read_json
     from petool.report.table import print_metrics
-    from petool.runner import build_metrics, load_predictions, select_tasks
+    from petool.runner import build_metrics, select_tasks
+    from petool.suites.native import read_any_predictions
     from petool.suites.registry import load_suite
 
-    loaded = load_suite(suite, data)
-    preds = load_predictions(predictions)
-    cfg_path = predictions.parent / "config.json"
+    modes = _parse_modes(mode)
+    try:
+        loaded = load_suite(suite, data)
+    except DataMissingError:
+        if suite != "petoolbench":
+            raise
+        # a native PEToolBench results file can be scored on its own, exactly as the
+        # official calculate_scores does (its own gold, its own length as denominator)
+        from petool.scoring.petoolbench import score_petoolbench_results
+
+        one_mode = modes[0][0] if modes and len(modes) == 1 else None
+        metrics = score_petoolbench_results(predictions, one_mode)
+        metrics = {"suite": "petoolbench", "backend": predictions.name, **metrics}
+        out_console.print_json(json.dumps(metrics)) if as_json else print_metrics(metrics)
+        return
+    native = read_any_predictions(
+        loaded, predictions, mode=modes[0] if modes and len(modes) == 1 else None, split=split
+    )
     cfg: dict[str, Any] = {}
-    if cfg_path.exists():
+    cfg_path = predictions.parent / "config.json"
+    if native.kind == "petool" and cfg_path.exists():
         raw = read_json(cfg_path)
         cfg = raw if isinstance(raw, dict) else {}
-    chosen_split = split or cfg.get("split") or loaded.info.default_split
-    modes = _parse_modes(mode) or cfg.get("modes")
+    chosen_split = split or native.split or cfg.get("split") or loaded.info.default_split
     tasks = select_tasks(
         loaded,
         split=chosen_split,
-        modes=modes,
+        modes=modes or native.modes or cfg.get("modes"),
         limit=cfg.get("limit"),
         no_context=bool(cfg.get("no_context", False)),
     )
-    wanted = {t.id for t in tasks}
-    unknown = [p.id for p in preds if p.id not in {t.id for t in loaded.tasks}]
+    known = {t.id for t in loaded.tasks}
+    unknown = [p.id for p in native.predictions if p.id not in known]
     if unknown:
         raise InputError(
             f"{predictions}: field 'id': '{unknown[0]}' is not a task of suite '{loaded.name}'"
         )
-    backend = str(cfg.get("backend", predictions.parent.name))
-    metrics = build_metrics(loaded, tasks, [p for p in preds if p.id in wanted], backend)
+    wanted = {t.id for t in tasks}
+    backend = str(cfg.get("backend", predictions.stem))
+    metrics = build_metrics(loaded, tasks, [p for p in native.predictions if p.id in wanted], backend)
     if as_json:
         out_console.print_json(json.dumps(metrics))
     else:

@@ -56,8 +56,57 @@ def errors_line(metrics: dict[str, Any]) -> str:
     return "errors: " + (", ".join(parts) if parts else "none")
 
 
+OFFICIAL_BREAKDOWNS = ("by_scenario", "by_split")
+
+
+def breakdown_table(metrics: dict[str, Any], key: str) -> Table | None:
+    """A table of an official scorer's breakdown (``by_scenario``, ``by_split``): one row per
+    group, one column per numeric metric the groups have."""
+    groups = metrics.get(key)
+    if not isinstance(groups, dict) or not groups:
+        return None
+    columns: list[str] = []
+    for cells in groups.values():
+        if isinstance(cells, dict):
+            for name, value in cells.items():
+                shown = name == "n" or (isinstance(value, float) or value is None)
+                if shown and name not in columns and not name.startswith("n_"):
+                    columns.append(name)
+    title = f"{metrics.get('suite', '?')} · {metrics.get('backend', '?')} · official, {key[3:]}"
+    table = Table(title=title)
+    table.add_column(key[3:])
+    for name in columns:
+        table.add_column(name, justify="right")
+    for group, cells in groups.items():
+        row = [str(group)]
+        for name in columns:
+            value = cells.get(name) if isinstance(cells, dict) else None
+            if isinstance(value, float):
+                row.append(f"{value:.3f}")
+            else:
+                row.append("–" if value is None else str(value))
+        table.add_row(*row)
+    return table
+
+
 def print_metrics(metrics: dict[str, Any], console: Console | None = None) -> None:
-    """Print the metrics table and the error line."""
+    """Print the metrics table, an official breakdown if the scorer gives one, the errors."""
     con = console or Console()
     con.print(metrics_table(metrics))
+    for key in OFFICIAL_BREAKDOWNS:
+        table = breakdown_table(metrics, key)
+        if table is not None:
+            con.print(table)
     con.print(errors_line(metrics))
+
+
+def paper_table(rows: list[dict[str, Any]], title: str) -> Table:
+    """Published numbers beside this run's (rows from ``petool.suites.paper``)."""
+    table = Table(title=title)
+    for col in ("paper model", "group", "metric", "paper", "this run", "Δ"):
+        table.add_column(col, justify="right" if col in ("paper", "this run", "Δ") else "left")
+    for r in rows:
+        run = "–" if r["run"] is None else f"{r['run']:.3f}"
+        delta = "–" if r["delta"] is None else f"{r['delta']:+.3f}"
+        table.add_row(r["model"], r["group"], r["metric"], f"{float(r['paper']):.3f}", run, delta)
+    return table
