@@ -14,9 +14,20 @@ def _pct(value: Any) -> str:
     return f"{100 * value:.1f}" if isinstance(value, int | float) else "–"
 
 
+def unified_block(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The unified metrics of a run: top level, or under ``unified`` when an official
+    scorer uses the top-level names for its own numbers (PTBench's ``overall``)."""
+    if isinstance(metrics.get("overall"), dict):
+        return metrics
+    unified = metrics.get("unified")
+    return unified if isinstance(unified, dict) else {}
+
+
 def metrics_table(metrics: dict[str, Any], title: str | None = None) -> Table:
     """Per history mode and overall: n, tool / parameter / call accuracy, parse errors."""
-    table = Table(title=title or f"{metrics.get('suite', '?')} · {metrics.get('backend', '?')}")
+    title = title or f"{metrics.get('suite', '?')} · {metrics.get('backend', '?')}"
+    metrics = unified_block(metrics)
+    table = Table(title=title)
     table.add_column("mode")
     table.add_column("n", justify="right")
     table.add_column("tool acc %", justify="right")
@@ -51,7 +62,7 @@ def metrics_table(metrics: dict[str, Any], title: str | None = None) -> Table:
 
 def errors_line(metrics: dict[str, Any]) -> str:
     """One line with the non-zero error-taxonomy counts."""
-    errors: dict[str, int] = metrics.get("errors", {})
+    errors: dict[str, int] = unified_block(metrics).get("errors", metrics.get("errors", {}))
     parts = [f"{k} {v}" for k, v in sorted(errors.items(), key=lambda kv: -kv[1]) if v]
     return "errors: " + (", ".join(parts) if parts else "none")
 

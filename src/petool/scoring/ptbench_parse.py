@@ -4,8 +4,8 @@ PTBench's official parser (hyfshadow/PTBench ``src/parse.py``) wraps a model's a
 and hands it to Python's own parser (``ast.parse('{' + answer + '}', mode="eval")``). Whether
 an answer is *well formed* therefore means "is valid Python expression syntax". This module
 answers that question without Python's parser or evaluator: it tokenizes and parses the text
-into the small node classes below, raising :class:`PTBenchSyntaxError` exactly where Python
-would raise a ``SyntaxError`` for the syntax it covers.
+into the nodes of :mod:`petool.scoring.ptbench_nodes`, raising :class:`PTBenchSyntaxError`
+exactly where Python would raise a ``SyntaxError`` for the syntax it covers.
 
 Covered (as in Python 3.9, the official environment):
 
@@ -16,8 +16,8 @@ Covered (as in Python 3.9, the official environment):
   ``0o``, ``0b``, underscores; ``0123`` is an error), floats, imaginary numbers; ``True``,
   ``False``, ``None``, ``...``;
 * names (Unicode identifiers, NFKC-normalized; hard keywords are not names), attributes,
-  calls (positional, ``name=``, ``*``, ``**``; Python's rules on argument order and repeated
-  keywords), subscripts and slices;
+  calls (positional, ``name=``, ``*``, ``**``; Python's rules on argument order; a repeated
+  keyword is accepted, as ``ast.parse`` does), subscripts and slices;
 * unary ``- + ~ not``, the 13 binary operators, comparisons (chained, ``in``, ``not in``, ``is``,
   ``is not``), ``and``/``or``, ``x if c else y``;
 * list, tuple, dict (with ``**``), set displays (with ``*``), trailing commas, parentheses,
@@ -32,41 +32,37 @@ only *read* such syntax without using it, this is a documented departure (see
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from dataclasses import dataclass
 from typing import Any
 
-MAX_DEPTH = 200  # Python's tokenizer refuses more than 200 nested brackets
+from petool.scoring.ptbench_lexer import (
+    KEYWORDS,
+    MAX_DEPTH,
+    UNSUPPORTED_KEYWORDS,
+    PTBenchSyntaxError,
+    Token,
+    tokenize,
+)
+from petool.scoring.ptbench_nodes import (
+    Attribute,
+    BinOp,
+    BoolOp,
+    Call,
+    Compare,
+    Const,
+    DictNode,
+    IfExp,
+    Keyword,
+    ListNode,
+    Name,
+    Node,
+    SetNode,
+    Slice,
+    Starred,
+    Subscript,
+    TupleNode,
+    UnaryOp,
+)
 
-KEYWORDS = frozenset(
-    "False None True and as assert async await break class continue def del elif else except "
-    "finally for from global if import in is lambda nonlocal not or pass raise return try "
-    "while with yield".split()
-)
-UNSUPPORTED_KEYWORDS = frozenset({"lambda", "await", "yield"})
-_OPS = (
-    "...", "**", "//", "<<", ">>", "<=", ">=", "==", "!=", ":=",
-    "(", ")", "[", "]", "{", "}", ",", ":", ".", ";", "@", "=",
-    "+", "-", "*", "/", "%", "~", "&", "|", "^", "<", ">",
-)  # fmt: skip
-_OPENERS = {"(": ")", "[": "]", "{": "}"}
-_SPACE = re.compile(r"(?:[ \t\f\r\n]+|#[^\r\n]*|\\(?:\r\n|\r|\n))*")
-_DIGITS = r"[0-9](?:_?[0-9])*"
-_EXPONENT = rf"[eE][-+]?{_DIGITS}"
-_FLOAT = rf"(?:{_DIGITS}\.(?:{_DIGITS})?|\.{_DIGITS})(?:{_EXPONENT})?|{_DIGITS}{_EXPONENT}"
-_IMAG = re.compile(rf"(?:{_FLOAT}|{_DIGITS})[jJ]")
-_FLOAT_RE = re.compile(_FLOAT)
-_INT = re.compile(
-    r"0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|0(?:_?0)*(?![0-9_])|[1-9](?:_?[0-9])*"
-)
-_NAME = re.compile(r"[^\W\d]\w*")
-_STRING_PREFIXES = frozenset({"", "r", "u", "b", "br", "rb", "f", "fr", "rf"})
-_SIMPLE_ESCAPES = {
-    "\\": "\\", "'": "'", '"': '"', "a": "\a", "b": "\b", "f": "\f",
-    "n": "\n", "r": "\r", "t": "\t", "v": "\v",
-}  # fmt: skip
-_ESCAPE = re.compile(r"\\(\r\n|[\s\S])")
 _BINARY_LEVELS: tuple[tuple[str, ...], ...] = (
     ("|",),
     ("^",),
@@ -76,335 +72,6 @@ _BINARY_LEVELS: tuple[tuple[str, ...], ...] = (
     ("*", "/", "//", "%", "@"),
 )
 _COMPARE_OPS = frozenset({"<", ">", "==", ">=", "<=", "!="})
-
-
-class PTBenchSyntaxError(ValueError):
-    """Text that Python's parser would reject (or syntax this reader does not cover)."""
-
-    def __init__(self, message: str, pos: int):
-        super().__init__(f"{message} at offset {pos}")
-        self.pos = pos
-
-
-# ---------------------------------------------------------------- nodes (a subset of Python's ast)
-
-
-@dataclass(frozen=True)
-class Node:
-    """Base class of parsed expressions."""
-
-
-@dataclass(frozen=True)
-class Const(Node):
-    """A literal: str, bytes, int, float, complex, bool, None or Ellipsis (``...``)."""
-
-    value: Any
-    kind: str | None = None  # "u" for a u-prefixed string, as ast.Constant.kind
-
-
-@dataclass(frozen=True)
-class Name(Node):
-    """An identifier."""
-
-    id: str
-
-
-@dataclass(frozen=True)
-class Attribute(Node):
-    """``value.attr``."""
-
-    value: Node
-    attr: str
-
-
-@dataclass(frozen=True)
-class Keyword:
-    """A keyword argument; ``arg`` is None for ``**value``."""
-
-    arg: str | None
-    value: Node
-
-
-@dataclass(frozen=True)
-class Call(Node):
-    """``func(*args, **keywords)``."""
-
-    func: Node
-    args: tuple[Node, ...]
-    keywords: tuple[Keyword, ...]
-
-
-@dataclass(frozen=True)
-class Starred(Node):
-    """``*value`` inside a display or a call."""
-
-    value: Node
-
-
-@dataclass(frozen=True)
-class ListNode(Node):
-    """``[a, b]``."""
-
-    elts: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class TupleNode(Node):
-    """``(a, b)``."""
-
-    elts: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class SetNode(Node):
-    """``{a, b}``."""
-
-    elts: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class DictNode(Node):
-    """``{k: v, **m}``; a key of None stands for ``**value``."""
-
-    keys: tuple[Node | None, ...]
-    values: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class UnaryOp(Node):
-    """``-x``, ``+x``, ``~x``, ``not x``."""
-
-    op: str
-    operand: Node
-
-
-@dataclass(frozen=True)
-class BinOp(Node):
-    """``left op right`` for the 13 binary operators."""
-
-    left: Node
-    op: str
-    right: Node
-
-
-@dataclass(frozen=True)
-class BoolOp(Node):
-    """``a and b and c`` / ``a or b``."""
-
-    op: str
-    values: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Compare(Node):
-    """``a < b == c`` (ops: ``<``, ``in``, ``not in``, ``is``, ``is not``, ...)."""
-
-    left: Node
-    ops: tuple[str, ...]
-    comparators: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class IfExp(Node):
-    """``body if test else orelse``."""
-
-    test: Node
-    body: Node
-    orelse: Node
-
-
-@dataclass(frozen=True)
-class Slice(Node):
-    """``lower:upper:step`` inside a subscript."""
-
-    lower: Node | None
-    upper: Node | None
-    step: Node | None
-
-
-@dataclass(frozen=True)
-class Subscript(Node):
-    """``value[slice]``."""
-
-    value: Node
-    slice: Node
-
-
-# ---------------------------------------------------------------- tokens
-
-
-@dataclass(frozen=True)
-class Token:
-    """One token: kind ``name``, ``number``, ``string``, ``op`` or ``end``."""
-
-    kind: str
-    text: str
-    pos: int
-    value: Any = None
-    prefix: str = ""
-
-
-def _decode_escapes(body: str, is_bytes: bool, pos: int) -> str:
-    def one(match: re.Match[str]) -> str:
-        code = match.group(1)
-        if code in ("\n", "\r", "\r\n"):
-            return ""
-        if code in _SIMPLE_ESCAPES:
-            return _SIMPLE_ESCAPES[code]
-        start = match.end()
-        if code in "01234567":
-            digits = code + re.match(r"[0-7]{0,2}", body[start:]).group(0)  # type: ignore[union-attr]
-            state["skip"] = start + len(digits) - 1
-            return chr(int(digits, 8))
-        sizes = {"x": 2} if is_bytes else {"x": 2, "u": 4, "U": 8}
-        if code in sizes:
-            hexa = body[start : start + sizes[code]]
-            if len(hexa) < sizes[code] or not re.fullmatch(r"[0-9a-fA-F]+", hexa):
-                raise PTBenchSyntaxError(f"truncated \\{code} escape", pos)
-            value = int(hexa, 16)
-            if value > 0x10FFFF:
-                raise PTBenchSyntaxError("illegal Unicode character", pos)
-            state["skip"] = start + len(hexa)
-            return chr(value)
-        if code == "N" and not is_bytes:
-            named = re.match(r"\{([^}]*)\}", body[start:])
-            if named is None:
-                raise PTBenchSyntaxError("malformed \\N character escape", pos)
-            try:
-                char = unicodedata.lookup(named.group(1))
-            except KeyError:
-                raise PTBenchSyntaxError("unknown Unicode character name", pos) from None
-            state["skip"] = start + named.end()
-            return char
-        return "\\" + code
-
-    # re.sub cannot consume extra characters, so walk the escapes by hand
-    out: list[str] = []
-    i = 0
-    state: dict[str, int] = {}
-    while True:
-        match = _ESCAPE.search(body, i)
-        if match is None:
-            out.append(body[i:])
-            return "".join(out)
-        out.append(body[i : match.start()])
-        state["skip"] = match.end()
-        out.append(one(match))
-        i = state["skip"]
-
-
-class _Lexer:
-    def __init__(self, text: str):
-        self.text = text
-        self.pos = 0
-        self.depth: list[str] = []
-
-    def tokens(self) -> list[Token]:
-        out: list[Token] = []
-        text = self.text
-        if "\x00" in text:
-            raise PTBenchSyntaxError("source code cannot contain null bytes", text.index("\x00"))
-        while True:
-            self.pos = _SPACE.match(text, self.pos).end()  # type: ignore[union-attr]
-            if self.pos >= len(text):
-                if self.depth:
-                    raise PTBenchSyntaxError(f"'{self.depth[-1]}' was never closed", self.pos)
-                out.append(Token("end", "", self.pos))
-                return out
-            out.append(self._next())
-
-    def _next(self) -> Token:
-        text, pos = self.text, self.pos
-        char = text[pos]
-        if char.isdigit() or (char == "." and pos + 1 < len(text) and text[pos + 1].isdigit()):
-            return self._number()
-        name = _NAME.match(text, pos)
-        if name is not None:
-            word = name.group(0)
-            rest = name.end()
-            if word.lower() in _STRING_PREFIXES and rest < len(text) and text[rest] in "'\"":
-                return self._string(word.lower(), rest)
-            self.pos = rest
-            if not word.isascii():
-                word = unicodedata.normalize("NFKC", word)
-                if not word.isidentifier():
-                    raise PTBenchSyntaxError("invalid character in identifier", pos)
-            return Token("name", word, pos)
-        if char in "'\"":
-            return self._string("", pos)
-        for op in _OPS:
-            if text.startswith(op, pos):
-                self.pos = pos + len(op)
-                self._track(op, pos)
-                return Token("op", op, pos)
-        raise PTBenchSyntaxError(f"invalid character {char!r}", pos)
-
-    def _track(self, op: str, pos: int) -> None:
-        if op in _OPENERS:
-            self.depth.append(op)
-            if len(self.depth) > MAX_DEPTH:
-                raise PTBenchSyntaxError("too many nested parentheses", pos)
-        elif op in (")", "]", "}"):
-            if not self.depth or _OPENERS[self.depth[-1]] != op:
-                raise PTBenchSyntaxError(f"unmatched '{op}'", pos)
-            self.depth.pop()
-
-    def _number(self) -> Token:
-        text, pos = self.text, self.pos
-        for pattern, kind in ((_IMAG, "imag"), (_FLOAT_RE, "float"), (_INT, "int")):
-            match = pattern.match(text, pos)
-            if match is None:
-                continue
-            end = match.end()
-            if end < len(text) and (text[end].isalnum() or text[end] in "_."):
-                if kind == "int" or text[end] != ".":
-                    raise PTBenchSyntaxError("invalid number literal", pos)
-            literal = match.group(0).replace("_", "")
-            self.pos = end
-            try:
-                if kind == "imag":
-                    value: Any = complex(0.0, float(literal[:-1]))
-                elif kind == "float":
-                    value = float(literal)
-                elif literal[:2].lower() in ("0x", "0o", "0b"):
-                    value = int(literal[2:], {"x": 16, "o": 8, "b": 2}[literal[1].lower()])
-                else:
-                    value = int(literal)
-            except ValueError:  # e.g. more digits than int() converts
-                raise PTBenchSyntaxError("number literal out of range", pos) from None
-            return Token("number", match.group(0), pos, value)
-        raise PTBenchSyntaxError("leading zeros in decimal integer literals are not permitted", pos)
-
-    def _string(self, prefix: str, quote_at: int) -> Token:
-        text, start = self.text, self.pos
-        quote = text[quote_at] * 3 if text.startswith(text[quote_at] * 3, quote_at) else text[quote_at]
-        i = quote_at + len(quote)
-        while True:
-            if i >= len(text):
-                raise PTBenchSyntaxError("unterminated string literal", start)
-            char = text[i]
-            if char == "\\":
-                i += 2
-                continue
-            if len(quote) == 1 and char in "\r\n":
-                raise PTBenchSyntaxError("unterminated string literal", start)
-            if text.startswith(quote, i):
-                break
-            i += 1
-        body = text[quote_at + len(quote) : i]
-        self.pos = i + len(quote)
-        if "f" in prefix:
-            raise PTBenchSyntaxError("unsupported: f-string", start)
-        is_bytes = "b" in prefix
-        if is_bytes and not body.isascii():
-            raise PTBenchSyntaxError("bytes can only contain ASCII literal characters", start)
-        value: str | bytes = body if "r" in prefix else _decode_escapes(body, is_bytes, start)
-        if is_bytes:
-            value = value.encode("latin-1")  # type: ignore[union-attr]
-        return Token("string", text[start : self.pos], start, value, prefix)
-
-
-# ---------------------------------------------------------------- parser
 
 
 class _Parser:
@@ -605,6 +272,14 @@ class _Parser:
                 break
         return elts
 
+    def star_items_until_end(self) -> list[Node]:
+        elts: list[Node] = []
+        while self.tok.kind != "end":
+            elts.append(self.star_item())
+            if not self.take(","):
+                break
+        return elts
+
     def group(self) -> Node:
         if self.take(")"):
             return TupleNode(())
@@ -668,7 +343,6 @@ class _Parser:
     def call(self, func: Node) -> Node:
         args: list[Node] = []
         keywords: list[Keyword] = []
-        seen: set[str] = set()
         double_star = False
         while not self.take(")"):
             if self.take("**"):
@@ -682,9 +356,6 @@ class _Parser:
                 name = self.tok.text
                 if name in KEYWORDS:
                     raise self.error("cannot assign to keyword")
-                if name in seen:
-                    raise self.error(f"keyword argument repeated: {name}")
-                seen.add(name)
                 self.i += 2
                 keywords.append(Keyword(name, self.expression()))
             else:
@@ -732,8 +403,12 @@ def parse_expression(text: str) -> Node:
     Raises:
         PTBenchSyntaxError: Python would reject the text, or it uses syntax not covered here.
     """
-    parser = _Parser(_Lexer(text).tokens())
-    node = parser.expression()
+    parser = _Parser(tokenize(text))
+    node = parser.star_item()
+    if parser.take(","):  # eval mode reads ``a, b`` as a tuple
+        node = TupleNode((node, *parser.star_items_until_end()))
+    elif isinstance(node, Starred):
+        raise parser.error("cannot use starred expression here")
     if parser.tok.kind != "end":
         raise parser.error()
     return node

@@ -28,7 +28,16 @@ ENTRY_POINT_GROUP = "petool.scorers"
 _REGISTRY: dict[str, Scorer] = {}
 _BUILTIN_MODULES = {"unified": "petool.scoring.unified"}
 _MODULE_NAME = re.compile(r"[a-z][a-z0-9_]*")
-_NOT_SCORERS = {"registry", "taxonomy", "values"}
+_NOT_SCORERS = {
+    "registry",
+    "taxonomy",
+    "values",
+    "ptbench_lexer",
+    "ptbench_native",
+    "ptbench_nodes",
+    "ptbench_parse",
+    "ptbench_resolve",
+}
 
 
 def register_scorer(name: str) -> Callable[[Scorer], Scorer]:

@@ -24,6 +24,7 @@ _BUILTIN_MODULES = (
     "petool.suites.demo",
     "petool.suites.petoolbench",
     "petool.suites.toolspectrum",
+    "petool.suites.ptbench",
 )
 _builtins_loaded = False
 
