@@ -10,7 +10,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from petool.schema import (  # noqa: E402
+from petool.schema import (
     Interaction,
     Suite,
     SuiteInfo,

@@ -20,7 +20,11 @@ def petool(*args: str, env: dict[str, str] | None = None, cwd: Path | None = Non
     full_env = {**os.environ, "PYTHONPATH": str(PLUGINS), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "petool", *args],
-        capture_output=True, text=True, env=full_env, cwd=cwd, timeout=300,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=300,
     )
 
 
@@ -30,8 +34,16 @@ def suite_dir(tmp_path):
 
 
 def test_eval_json_contract(suite_dir, tmp_path):
-    r = petool("eval", "--suite", str(suite_dir), "--backend", "oracle", "--out",
-               str(tmp_path / "run"), "--json")
+    r = petool(
+        "eval",
+        "--suite",
+        str(suite_dir),
+        "--backend",
+        "oracle",
+        "--out",
+        str(tmp_path / "run"),
+        "--json",
+    )
     assert r.returncode == 0, r.stderr
     m = json.loads(r.stdout)
     assert {"suite", "backend", "n", "overall", "by_mode"} <= set(m)
@@ -45,8 +57,14 @@ def test_table_output_and_rescoring(suite_dir, tmp_path):
     r = petool("eval", "--suite", str(suite_dir), "--backend", "random", "--out", str(run))
     assert r.returncode == 0, r.stderr
     assert "tool acc" in r.stdout and "overall" in r.stdout
-    s = petool("score", "--suite", str(suite_dir), "--predictions",
-               str(run / "predictions.jsonl"), "--json")
+    s = petool(
+        "score",
+        "--suite",
+        str(suite_dir),
+        "--predictions",
+        str(run / "predictions.jsonl"),
+        "--json",
+    )
     assert s.returncode == 0, s.stderr
     rescored = json.loads(s.stdout)
     original = json.loads((run / "metrics.json").read_text())
@@ -59,8 +77,10 @@ def test_table_output_and_rescoring(suite_dir, tmp_path):
     [
         ('{"id": "x", "instruction": ', r"tasks.jsonl:3: invalid JSON"),
         ('{"id": "x"}', r"tasks.jsonl:3: field 'instruction': missing required field"),
-        ('{"id": "x", "instruction": "hi", "gold": [{"tool": 5}]}',
-         r"tasks.jsonl:3: field 'gold.0.tool'"),
+        (
+            '{"id": "x", "instruction": "hi", "gold": [{"tool": 5}]}',
+            r"tasks.jsonl:3: field 'gold.0.tool'",
+        ),
     ],
 )
 def test_broken_suite_line_exits_2_with_one_line(suite_dir, tmp_path, line, expected):
@@ -68,8 +88,9 @@ def test_broken_suite_line_exits_2_with_one_line(suite_dir, tmp_path, line, expe
     lines = tasks.read_text().splitlines()
     lines[2] = line
     tasks.write_text("\n".join(lines) + "\n")
-    r = petool("eval", "--suite", str(suite_dir), "--backend", "oracle", "--out",
-               str(tmp_path / "run"))
+    r = petool(
+        "eval", "--suite", str(suite_dir), "--backend", "oracle", "--out", str(tmp_path / "run")
+    )
     assert r.returncode == 2
     err = r.stderr.strip()
     assert len(err.splitlines()) == 1, err
@@ -90,11 +111,24 @@ def test_usage_errors_exit_2(suite_dir, tmp_path):
 def test_sigkill_then_resume_loses_and_duplicates_nothing(tmp_path):
     suite_dir = export_suite_dir(make_tiny_suite(150), tmp_path / "suite")
     run = tmp_path / "run"
-    args = ["eval", "--suite", str(suite_dir), "--backend", "petool_test_plugins:slow_oracle",
-            "--concurrency", "4", "--out", str(run)]
+    args = [
+        "eval",
+        "--suite",
+        str(suite_dir),
+        "--backend",
+        "petool_test_plugins:slow_oracle",
+        "--concurrency",
+        "4",
+        "--out",
+        str(run),
+    ]
     env = {**os.environ, "PYTHONPATH": str(PLUGINS), "PETOOL_TEST_DELAY": "0.03"}
-    proc = subprocess.Popen([sys.executable, "-m", "petool", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "petool", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     preds = run / "predictions.jsonl"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -110,8 +144,16 @@ def test_sigkill_then_resume_loses_and_duplicates_nothing(tmp_path):
     ids = [json.loads(x)["id"] for x in preds.read_text().splitlines()]
     assert len(ids) == 150 and len(set(ids)) == 150
     resumed = json.loads(r.stdout)
-    full = petool("eval", "--suite", str(suite_dir), "--backend", "oracle", "--out",
-                  str(tmp_path / "full"), "--json")
+    full = petool(
+        "eval",
+        "--suite",
+        str(suite_dir),
+        "--backend",
+        "oracle",
+        "--out",
+        str(tmp_path / "full"),
+        "--json",
+    )
     uninterrupted = json.loads(full.stdout)
     for key in ("n", "overall", "by_mode", "by_history_length", "by_category", "errors"):
         assert resumed[key] == uninterrupted[key]
@@ -124,4 +166,7 @@ def test_suites_list_and_export(tmp_path):
     r = petool("suites", "export", "demo", str(tmp_path / "demo"))
     assert r.returncode == 0, r.stderr
     assert {p.name for p in (tmp_path / "demo").iterdir()} >= {
-        "suite.json", "tools.jsonl", "tasks.jsonl"}
+        "suite.json",
+        "tools.jsonl",
+        "tasks.jsonl",
+    }

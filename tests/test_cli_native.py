@@ -11,7 +11,10 @@ from test_cli import petool
 
 SAMPLE = (
     Path(__file__).resolve().parents[1].parent
-    / "shared" / "data" / "petoolbench" / "user_entries_test_sample.json"
+    / "shared"
+    / "data"
+    / "petoolbench"
+    / "user_entries_test_sample.json"
 )
 pytestmark = pytest.mark.skipif(not SAMPLE.exists(), reason="../shared/data/petoolbench absent")
 
@@ -38,8 +41,16 @@ def test_native_results_with_suite_data(results_file, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     (data / "user_entries_test.json").write_text(SAMPLE.read_text())
-    r = petool("score", "--suite", "petoolbench", "--data", str(data), "--predictions",
-               str(results_file), "--json")
+    r = petool(
+        "score",
+        "--suite",
+        "petoolbench",
+        "--data",
+        str(data),
+        "--predictions",
+        str(results_file),
+        "--json",
+    )
     assert r.returncode == 0, r.stderr
     m = json.loads(r.stdout)
     assert m["n"] == 40 and m["tool_accuracy"] == 0.75 and m["parameter_accuracy"] == 0.75
@@ -47,8 +58,15 @@ def test_native_results_with_suite_data(results_file, tmp_path):
 
 
 def test_native_results_without_suite_data(results_file, tmp_path):
-    r = petool("score", "--suite", "petoolbench", "--predictions", str(results_file), "--json",
-               env={"PETOOL_DATA_DIR": str(tmp_path / "empty-cache")})
+    r = petool(
+        "score",
+        "--suite",
+        "petoolbench",
+        "--predictions",
+        str(results_file),
+        "--json",
+        env={"PETOOL_DATA_DIR": str(tmp_path / "empty-cache")},
+    )
     assert r.returncode == 0, r.stderr
     m = json.loads(r.stdout)
     assert m["n"] == 40 and m["tool_accuracy"] == 0.75

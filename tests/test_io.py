@@ -90,4 +90,6 @@ def test_appender_writes_whole_lines(tmp_path):
         w.write(ToolCall(tool="t", arguments={"x": "é"}))
         w.write({"plain": True})
     lines = p.read_text(encoding="utf-8").splitlines()
-    assert json.loads(lines[0])["arguments"] == {"x": "é"} and json.loads(lines[1]) == {"plain": True}
+    assert json.loads(lines[0])["arguments"] == {"x": "é"} and json.loads(lines[1]) == {
+        "plain": True
+    }

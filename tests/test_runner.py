@@ -3,11 +3,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from petool_test_plugins import Broken, Flaky
 
 from petool.backends.registry import make_backend
 from petool.errors import InputError
 from petool.runner import RetryPolicy, evaluate, load_predictions
-from petool_test_plugins import Broken, Flaky
 
 FAST = RetryPolicy(max_retries=3, base_delay=0.001, max_delay=0.002)
 

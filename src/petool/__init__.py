@@ -44,7 +44,35 @@ _EXPORTS: dict[str, str] = {
     "score": "petool.runner",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "Backend",
+    "BackendError",
+    "BackendResponse",
+    "ConfigError",
+    "DataMissingError",
+    "InputError",
+    "Interaction",
+    "ParamRoles",
+    "PetoolError",
+    "Prediction",
+    "RunError",
+    "Suite",
+    "SuiteInfo",
+    "Task",
+    "TaskMeta",
+    "Tool",
+    "ToolCall",
+    "UserContext",
+    "__version__",
+    "evaluate",
+    "load_suite",
+    "make_backend",
+    "parse_output",
+    "register_backend",
+    "register_scorer",
+    "register_suite",
+    "score",
+]
 
 if TYPE_CHECKING:
     from petool.backends.base import Backend, BackendResponse

@@ -57,8 +57,14 @@ def _default_out(suite: str, backend: str) -> Path:
 
 
 def _progress_runner(total_hint: str) -> tuple[Any, Any]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-    from rich.progress import TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     bar = Progress(
         TextColumn("[bold]{task.description}"),
@@ -195,9 +201,9 @@ def score_cmd(
     ],
     suite: Annotated[str, typer.Option(help="registered suite name or suite directory")] = "demo",
     data: Annotated[Path | None, typer.Option(help="the suite's data directory")] = None,
-    split: Annotated[str | None, typer.Option(help="split (default: the run's, or the suite's)")] = (
-        None
-    ),
+    split: Annotated[
+        str | None, typer.Option(help="split (default: the run's, or the suite's)")
+    ] = (None),
     mode: Annotated[list[str] | None, typer.Option(help="history mode(s): p|r|c or names")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the metrics as JSON")] = False,
 ) -> None:
@@ -252,7 +258,8 @@ def score_cmd(
         )
     wanted = {t.id for t in tasks}
     backend = str(cfg.get("backend", predictions.stem))
-    metrics = build_metrics(loaded, tasks, [p for p in native.predictions if p.id in wanted], backend)
+    chosen = [p for p in native.predictions if p.id in wanted]
+    metrics = build_metrics(loaded, tasks, chosen, backend)
     if as_json:
         out_console.print_json(json.dumps(metrics))
     else:
@@ -316,7 +323,10 @@ def suites_export(
     err_console.print(f"wrote {path}")
 
 
-def _click_exception_types() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
+_ExcTypes = tuple[type[BaseException], ...]
+
+
+def _click_exception_types() -> tuple[_ExcTypes, _ExcTypes, _ExcTypes]:
     """(ClickException, Exit, Abort) classes of typer's own click copy and of click itself."""
     modules: list[Any] = []
     try:
@@ -355,10 +365,12 @@ def main(argv: list[str] | None = None) -> int:
         err_console.print("aborted", markup=False)
         return 130
     except click_errors as exc:
-        if type(exc).__name__ == "NoArgsIsHelpError":
-            exc.show()  # type: ignore[attr-defined]
+        show = getattr(exc, "show", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and callable(show):
+            show()
             return 2
-        message = exc.format_message()  # type: ignore[attr-defined]
+        format_message = getattr(exc, "format_message", None)
+        message = format_message() if callable(format_message) else str(exc)
         err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
         return int(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:

@@ -89,7 +89,9 @@ def read_json(path: str | Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{p}:{exc.lineno}: invalid JSON at column {exc.colno}: {exc.msg}") from None
+        raise InputError(
+            f"{p}:{exc.lineno}: invalid JSON at column {exc.colno}: {exc.msg}"
+        ) from None
 
 
 def read_json_model(path: str | Path, model: type[M]) -> M:

@@ -28,8 +28,15 @@ from typing import Any
 import petool
 from petool.backends.base import Backend, BackendResponse
 from petool.errors import BackendError, InputError
-from petool.io import JsonlAppender, read_json, repair_torn_tail, write_json, write_jsonl
-from petool.io import iter_jsonl_raw, parse_record
+from petool.io import (
+    JsonlAppender,
+    iter_jsonl_raw,
+    parse_record,
+    read_json,
+    repair_torn_tail,
+    write_json,
+    write_jsonl,
+)
 from petool.parsing import parse_output
 from petool.schema import ALL_SPLITS, Prediction, Suite, Task
 from petool.scoring.registry import get_scorer

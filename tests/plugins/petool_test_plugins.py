@@ -41,8 +41,9 @@ class Flaky(Backend):
     name = "flaky"
     batch_size = 4
 
-    def __init__(self, every: int = 3, fail_first: int = 1, per_item: bool = False,
-                 retryable: bool = True):
+    def __init__(
+        self, every: int = 3, fail_first: int = 1, per_item: bool = False, retryable: bool = True
+    ):
         self.every = every
         self.fail_first = fail_first
         self.per_item = per_item
@@ -58,8 +59,7 @@ class Flaky(Backend):
             if failing and not self.per_item:
                 raise BackendError(f"injected failure for {t.id}", retryable=self.retryable)
             if failing:
-                out.append(BackendResponse(error="injected item failure",
-                                           retryable=self.retryable))
+                out.append(BackendResponse(error="injected item failure", retryable=self.retryable))
             else:
                 out.append(BackendResponse(output=gold_answer_text(t)))
         return out

@@ -45,7 +45,7 @@ class Backend:
     batch_size: int = 1
     max_concurrency: int | None = None
 
-    def setup(self, suite: Suite) -> None:  # noqa: B027 - optional hook
+    def setup(self, suite: Suite) -> None:
         """Called once with the suite before any ``generate``."""
 
     async def generate(self, tasks: Sequence[Task]) -> list[BackendResponse]:
@@ -56,5 +56,5 @@ class Backend:
         """Everything about this backend needed to reproduce a run (goes into config.json)."""
         return {"name": self.name}
 
-    async def aclose(self) -> None:  # noqa: B027 - optional hook
+    async def aclose(self) -> None:
         """Release resources (HTTP clients, models)."""

@@ -44,7 +44,9 @@ def _load_dotted(path: str) -> Any:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ConfigError(f"backend '{path}': cannot import module '{module_name}' ({exc})") from None
+        raise ConfigError(
+            f"backend '{path}': cannot import module '{module_name}' ({exc})"
+        ) from None
     try:
         return getattr(module, attr)
     except AttributeError:
