@@ -1,0 +1,118 @@
+"""``ranker``: petool's embedded default backend, a zero-shot personalized ranker.
+
+It answers in the unified text format ``{"tool_name": ..., "parameters": {...}}`` so its
+output goes through the same parser and scorer as any model's. The embedding model is
+loaded lazily in ``setup`` (``petool --help`` never imports sentence-transformers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import fields
+from typing import Any
+
+from petool.backends.base import Backend, BackendResponse
+from petool.backends.registry import register_backend
+from petool.errors import BackendError, ConfigError
+from petool.ranker.embedder import TextEncoder
+from petool.ranker.model import PersonalizedRanker, RankerConfig
+from petool.schema import Suite, Task
+
+
+class RankerBackend(Backend):
+    """Backend wrapping :class:`~petool.ranker.model.PersonalizedRanker`.
+
+    Args:
+        config: ranker hyperparameters.
+        device: torch device for the embedding model.
+        seed: recorded for reproducibility (the ranker is deterministic).
+        encoder: text encoder (default: the process-wide all-MiniLM-L6-v2 embedder).
+    """
+
+    name = "ranker"
+    batch_size = 64
+    max_concurrency = 1
+
+    def __init__(
+        self,
+        config: RankerConfig | None = None,
+        device: str = "cpu",
+        seed: int = 0,
+        encoder: TextEncoder | None = None,
+    ):
+        self.ranker = PersonalizedRanker(config=config, encoder=encoder, device=device)
+        self.seed = seed
+        self._suite: str | None = None
+
+    def setup(self, suite: Suite) -> None:
+        """Index the suite's tools (embeds each tool text once)."""
+        self.ranker.index(suite.tools)
+        self._suite = suite.name
+
+    def _require_setup(self) -> None:
+        if self._suite is None:
+            raise BackendError("ranker: setup(suite) was not called", retryable=False)
+
+    async def generate(self, tasks: Sequence[Task]) -> list[BackendResponse]:
+        """Rank and fill each task in a worker thread; one JSON answer per task."""
+        self._require_setup()
+        texts = await asyncio.to_thread(self.ranker.predict, list(tasks))
+        return [BackendResponse(output=text) for text in texts]
+
+    def explain(self, task: Task) -> dict[str, Any]:
+        """Per-candidate relevance/preference/habit scores and filled arguments of one task."""
+        self._require_setup()
+        return self.ranker.explain(task)
+
+    def config(self) -> dict[str, Any]:
+        """Name, embedding model, device, seed and hyperparameters."""
+        return {"name": self.name, "seed": self.seed, **self.ranker.config_dict()}
+
+
+_CONFIG_FIELDS = {f.name: f.type for f in fields(RankerConfig)}
+
+
+def _parse_overrides(argument: str | None, options: dict[str, Any]) -> RankerConfig:
+    """Hyperparameters from ``ranker:key=value,key=value`` and same-named options."""
+    values: dict[str, Any] = {k: v for k, v in options.items() if k in _CONFIG_FIELDS}
+    for part in (argument or "").split(","):
+        if not part.strip():
+            continue
+        key, sep, raw = part.partition("=")
+        key = key.strip()
+        if not sep or key not in _CONFIG_FIELDS:
+            known = ", ".join(sorted(_CONFIG_FIELDS))
+            raise ConfigError(
+                f"backend 'ranker:{argument}': expected key=value with key in {known}"
+            )
+        values[key] = raw.strip()
+    config: dict[str, Any] = {}
+    for key, raw in values.items():
+        kind = int if _CONFIG_FIELDS[key] in (int, "int") else float
+        try:
+            config[key] = kind(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"backend 'ranker': option '{key}' expects a number, got {raw!r}"
+            ) from None
+    return RankerConfig(**config)
+
+
+@register_backend("ranker")
+def make_ranker(
+    argument: str | None = None,
+    *,
+    seed: int | None = 0,
+    device: str | None = None,
+    **options: Any,
+) -> RankerBackend:
+    """Factory for ``ranker`` (``ranker:half_life=3,habit_weight=2`` sets hyperparameters).
+
+    Unknown options are ignored so the CLI can pass its common options to every backend.
+    """
+    return RankerBackend(
+        config=_parse_overrides(argument, options),
+        device=device or "cpu",
+        seed=int(seed) if seed is not None else 0,
+    )

