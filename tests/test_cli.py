@@ -8,24 +8,11 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
+from petool_test_support import PLUGINS, make_tiny_suite, petool
 
-from conftest import PLUGINS, make_tiny_suite
 from petool.suites.directory import export_suite_dir
-
-
-def petool(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
-    full_env = {**os.environ, "PYTHONPATH": str(PLUGINS), **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "petool", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=cwd,
-        timeout=300,
-    )
 
 
 @pytest.fixture

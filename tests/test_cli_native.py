@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from test_cli import petool
+from petool_test_support import petool
 
 SAMPLE = (
     Path(__file__).resolve().parents[1].parent
