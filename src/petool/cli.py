@@ -134,6 +134,14 @@ def eval_cmd(
     prompt_style: Annotated[str | None, typer.Option(help="prompt style (default: suite's)")] = (
         None
     ),
+    top_p: Annotated[float | None, typer.Option(help="nucleus sampling")] = None,
+    dtype: Annotated[str | None, typer.Option(help="hf/vllm weights: bfloat16, float32…")] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="hf/vllm batch size")] = None,
+    stop: Annotated[list[str] | None, typer.Option(help="stop string (repeatable)")] = None,
+    cache_path: Annotated[Path | None, typer.Option(help="response cache (SQLite)")] = None,
+    price_table: Annotated[
+        Path | None, typer.Option(help="JSON/YAML prices per model, $ per 1M tokens")
+    ] = None,
 ) -> None:
     """Run a backend on a suite, write a run directory, print the metrics."""
     from petool.backends.registry import make_backend
@@ -156,6 +164,12 @@ def eval_cmd(
         "device": device,
         "tensor_parallel_size": tensor_parallel_size,
         "prompt_style": prompt_style,
+        "top_p": top_p,
+        "dtype": dtype,
+        "batch_size": batch_size,
+        "stop": list(stop) if stop else None,
+        "cache_path": str(cache_path) if cache_path else None,
+        "price_table": str(price_table) if price_table else None,
     }
     options = {k: v for k, v in options.items() if v is not None}
     if no_cache:

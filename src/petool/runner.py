@@ -4,8 +4,8 @@ The run directory is the one record everything downstream reads:
 
 * ``config.json`` — everything needed to reproduce the run (suite and its data hash, split,
   filters, backend spec and its config, sampling seed, petool version);
-* ``predictions.jsonl`` — append-only, one line per finished task, flushed and fsynced per
-  line by a single writer; the ids already there are the resume set;
+* ``predictions.jsonl`` — append-only, one line per finished task, flushed per line by a
+  single writer (and fsynced at least once a second); the ids already there are the resume set;
 * ``metrics.json`` — the suite's scorer applied to the predictions.
 
 A run can be killed at any moment: ``resume=True`` cuts a torn last line, keeps every
@@ -325,6 +325,7 @@ def evaluate(
     retry: RetryPolicy | None = None,
     on_progress: ProgressCallback | None = None,
     extra_config: dict[str, Any] | None = None,
+    fsync_interval: float | None = 1.0,
 ) -> RunResult:
     """Run ``backend`` on a suite's tasks into ``out_dir`` and score the predictions.
 
@@ -343,6 +344,8 @@ def evaluate(
         retry: the retry policy for backend failures.
         on_progress: called after each finished task with the progress counters.
         extra_config: further keys to record in config.json.
+        fsync_interval: seconds between forced disk syncs of predictions.jsonl (every line is
+            flushed at once either way, so a killed run loses nothing).
 
     Returns:
         The run directory, the metrics and the predictions of the selected tasks.
@@ -360,13 +363,14 @@ def evaluate(
         "limit": limit,
         "no_context": no_context,
         "backend": backend_spec or backend.name,
-        "backend_config": backend.config(),
         "concurrency": concurrency,
         "seed": seed,
         "n_tasks": len(tasks),
         **(extra_config or {}),
     }
     _check_run_dir(out, config, resume)
+    backend.setup(suite)  # before config(): a backend may take settings from the suite
+    config["backend_config"] = backend.config()
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / CONFIG, config)
     pred_path = out / PREDICTIONS
@@ -376,12 +380,11 @@ def evaluate(
     progress.resumed = progress.done
     if on_progress:
         on_progress(progress)
-    backend.setup(suite)
     started = time.perf_counter()
 
     async def _go() -> None:
         try:
-            with JsonlAppender(pred_path) as writer:
+            with JsonlAppender(pred_path, fsync_interval=fsync_interval) as writer:
                 await run_tasks(
                     backend,
                     pending,
