@@ -280,6 +280,14 @@ def score_cmd(
         print_metrics(metrics, out_console)
 
 
+def _mount_synth() -> None:
+    from petool.synth.cli import synth_app
+
+    app.add_typer(synth_app, name="synth")
+
+
+_mount_synth()
+
 data_app = typer.Typer(help="Download public benchmark data into petool's cache.")
 app.add_typer(data_app, name="data")
 
