@@ -286,7 +286,15 @@ def _mount_synth() -> None:
     app.add_typer(synth_app, name="synth")
 
 
+def _mount_train() -> None:
+    from petool.train.cli import export_command, train_app
+
+    app.add_typer(train_app, name="train")
+    app.command("export")(export_command)
+
+
 _mount_synth()
+_mount_train()
 
 data_app = typer.Typer(help="Download public benchmark data into petool's cache.")
 app.add_typer(data_app, name="data")
