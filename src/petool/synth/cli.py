@@ -214,6 +214,7 @@ def validate(
         out_console.print(
             f"{directory}: {report.tasks} tasks checked, {report.failed_tasks} failed: {verdict}",
             markup=False,
+            soft_wrap=True,
         )
     if not report.ok:
         raise typer.Exit(1)
