@@ -9,11 +9,14 @@ in flight the ideal wall time is N·L/C. Runs:
    that would take long; the full-size time is extrapolated, and the output says so);
 3. concurrency C with the first attempt of 10 % of requests failing with 500 and 5 %
    throttled with 429 + Retry-After: wall / ideal (target <= 1.3), every task answered.
-   The 429s carry ``Retry-After: 1`` and ``retry-after-ms: 200`` like OpenAI's; with whole
-   seconds only (``--retry-after-ms 0``) a task throttled at the very end must wait 1 s, so
-   no scheduler can beat (N·L/C + 1 s + L) / (N·L/C) = 1.35 at the default sizes. The same
-   holds for a 500 near the end: it waits the runner's first backoff (0.25-0.5 s by default,
-   ``--base-delay``), so even a client that costs nothing ends near 1.15 + 0.16 = 1.31.
+   The 429s carry ``Retry-After: 1`` and ``retry-after-ms: 200`` like OpenAI's, and the
+   runner waits exactly what the server asked. Every fault costs a full request (the server
+   fails after L), so the 15 % extra requests alone set a floor of 1.15. A 500 waits the
+   runner's first backoff (0.25-0.5 s, ``--base-delay``); retries queue behind the first
+   attempts still waiting, so the backoffs of the last failures overlap the retry wave
+   instead of idling the slots. With whole seconds only (``--retry-after-ms 0``) a task
+   throttled at the very end must wait 1 s, and no scheduler can beat
+   (N·L/C + 1 s + L) / (N·L/C) = 1.35 at the default sizes.
 
 ``--no-fsync`` shows what the run costs when the predictions writer never fsyncs (the
 runner's writer flushes every line and fsyncs at most once a second; a SIGKILL loses nothing

@@ -134,3 +134,16 @@ def test_split_all_runs_every_task(tmp_path, tiny_suite):
         t.meta.split = "train"
     res = evaluate(suite, make_backend("oracle"), out_dir=tmp_path / "r", split="all")
     assert res.metrics["n"] == 12
+
+
+def test_retry_waits_what_the_server_asked_else_backs_off_with_jitter():
+    import random
+
+    policy = RetryPolicy(base_delay=0.5, max_delay=3.0)
+    rng = random.Random(0)
+    assert policy.delay(1, 0.2, rng) == 0.2  # not stretched to the backoff
+    assert policy.delay(4, 0.2, rng) == 0.2
+    assert policy.delay(1, 45.0, rng) == 45.0  # a server's wait is not cut short either
+    waits = [policy.delay(1, None, rng) for _ in range(200)]
+    assert all(0.25 <= w <= 0.5 for w in waits) and len(set(waits)) > 100
+    assert all(1.5 <= policy.delay(a, None, rng) <= 3.0 for a in (4, 5, 9))
