@@ -147,3 +147,20 @@ def test_retry_waits_what_the_server_asked_else_backs_off_with_jitter():
     waits = [policy.delay(1, None, rng) for _ in range(200)]
     assert all(0.25 <= w <= 0.5 for w in waits) and len(set(waits)) > 100
     assert all(1.5 <= policy.delay(a, None, rng) <= 3.0 for a in (4, 5, 9))
+
+
+def test_objects_from_before_the_run_are_frozen_only_while_it_runs(tmp_path, tiny_suite):
+    import gc
+
+    seen: list[int] = []
+
+    class Watching(Flaky):
+        async def generate(self, tasks):
+            seen.append(gc.get_freeze_count())
+            return await super().generate(tasks)
+
+    assert gc.get_freeze_count() == 0
+    res = evaluate(tiny_suite, Watching(every=10**9), out_dir=tmp_path / "r", backend_spec="x")
+    assert len(res.predictions) == len(tiny_suite.tasks)
+    assert seen and all(count > 0 for count in seen)  # the collector skipped the old objects
+    assert gc.get_freeze_count() == 0  # and got them back afterwards
