@@ -411,10 +411,12 @@ def evaluate(
         on_progress(progress)
     started = time.perf_counter()
 
+    finished: list[Prediction] = []
+
     async def _go() -> None:
         try:
             with JsonlAppender(pred_path, fsync_interval=fsync_interval) as writer:
-                await run_tasks(
+                finished[:] = await run_tasks(
                     backend,
                     pending,
                     writer,
@@ -429,8 +431,9 @@ def evaluate(
 
     asyncio.run(_go())
     wall = time.perf_counter() - started
+    # the file's content, without reading it back: what resume kept, then what was appended
     wanted = {t.id for t in tasks}
-    predictions = [p for p in load_predictions(pred_path) if p.id in wanted]
+    predictions = [*(p for p in done.values() if p.id in wanted), *finished]
     metrics = build_metrics(suite, tasks, predictions, backend_spec or backend.name)
     metrics["run"] = {"wall_s": round(wall, 3), "resumed": progress.resumed, "split": split}
     write_json(out / METRICS, metrics)
