@@ -26,7 +26,7 @@ Usage::
 
     python benchmarks/openai_throughput.py [--n 2000] [--latency 0.1] [--concurrency 64]
         [--sequential-n 100] [--retry-after 1] [--retry-after-ms 200] [--base-delay 0.5]
-        [--no-fsync] [--json results.json]
+        [--no-fsync] [--transport auto|http|sdk] [--json results.json]
 """
 
 from __future__ import annotations
@@ -100,7 +100,12 @@ FSYNC_INTERVAL: float | None = 1.0
 
 
 def run_once(
-    suite: Suite, base_url: str, concurrency: int, limit: int | None, base_delay: float = 0.5
+    suite: Suite,
+    base_url: str,
+    concurrency: int,
+    limit: int | None,
+    base_delay: float = 0.5,
+    transport: str = "auto",
 ) -> dict[str, Any]:
     """One petool run; wall and CPU seconds of the client process, and the run's counts."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -110,6 +115,7 @@ def run_once(
             base_url=base_url,
             cache_path=Path(tmp) / "cache.sqlite",
             concurrency=concurrency,
+            transport=transport,
         )
         cpu0, wall0 = time.process_time(), time.perf_counter()
         result = evaluate(
@@ -161,6 +167,11 @@ def main() -> None:
         action="store_true",
         help="write predictions without any fsync (flush per line only)",
     )
+    parser.add_argument(
+        "--transport",
+        default="auto",
+        help="the openai backend's client: auto (= http on loopback), http, sdk",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     if args.no_fsync:
@@ -178,13 +189,14 @@ def main() -> None:
     }
 
     with stub_server(_scripts(suite, 0, 0, 0), latency=lat) as url:
-        run_once(suite, url, c, limit=min(n, 4 * c))  # warm-up: imports, connections
-        clean = run_once(suite, url, c, limit=None)
+        t = args.transport
+        run_once(suite, url, c, limit=min(n, 4 * c), transport=t)  # warm-up: imports, connections
+        clean = run_once(suite, url, c, limit=None, transport=t)
         clean["ratio"] = round(clean["wall_s"] / ideal, 3)
         clean["generate_ratio"] = round(clean["generate_wall_s"] / ideal, 3)
         report["concurrent"] = clean
         seq_n = min(n, args.sequential_n)
-        seq = run_once(suite, url, 1, limit=seq_n)
+        seq = run_once(suite, url, 1, limit=seq_n, transport=t)
         seq["extrapolated_to_n_s"] = round(seq["wall_s"] * n / seq_n, 1)
         seq["extrapolated"] = seq_n < n
         report["sequential"] = seq
@@ -194,7 +206,7 @@ def main() -> None:
     if args.retry_after_ms:
         options["retry_after_ms"] = args.retry_after_ms
     with stub_server(faulty, **options) as url:
-        faults = run_once(suite, url, c, limit=None, base_delay=args.base_delay)
+        faults = run_once(suite, url, c, limit=None, base_delay=args.base_delay, transport=t)
     faults["ratio"] = round(faults["wall_s"] / ideal, 3)
     faults["generate_ratio"] = round(faults["generate_wall_s"] / ideal, 3)
     faults["retry_after"] = args.retry_after

@@ -124,6 +124,9 @@ def eval_cmd(
     tool_calling: Annotated[
         str | None, typer.Option(help="text (parse the answer) or native (tool_calls)")
     ] = None,
+    transport: Annotated[
+        str | None, typer.Option(help="openai: auto, sdk (official SDK) or http (petool's client)")
+    ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="bypass the response cache")] = False,
     temperature: Annotated[float | None, typer.Option(help="sampling temperature")] = None,
     max_new_tokens: Annotated[int | None, typer.Option(help="generation length limit")] = None,
@@ -157,6 +160,7 @@ def eval_cmd(
         "base_url": base_url,
         "api_key": api_key,
         "tool_calling": tool_calling,
+        "transport": transport,
         "temperature": temperature,
         "max_new_tokens": max_new_tokens,
         "timeout": timeout,

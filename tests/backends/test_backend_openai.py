@@ -20,13 +20,13 @@ __all__ = ["isolated_cache", "serve", "tiny"]  # fixtures used by the tests belo
 FAST_RETRY = RetryPolicy(max_retries=3, base_delay=0.01, max_delay=0.05)
 
 
-@pytest.fixture(params=["aiohttp", "httpx"])
-def transport(request, monkeypatch):
-    """Run a test with the SDK's aiohttp transport (when installed) and with plain httpx."""
-    if request.param == "httpx":
-        monkeypatch.setattr(openai_backend, "_aiohttp_transport", lambda: False)
-    elif not openai_backend._aiohttp_transport():
+@pytest.fixture(params=["http", "sdk+aiohttp", "sdk+httpx"])
+def transport(request):
+    """Run a test through petool's HTTP client and the SDK on each of its transports."""
+    if request.param != "sdk+httpx" and not openai_backend._aiohttp_installed():
         pytest.skip("aiohttp is not installed (pip install 'openai[aiohttp]')")
+    if request.param == "sdk+aiohttp" and not openai_backend._aiohttp_transport():
+        pytest.skip("this openai SDK has no aiohttp transport")
     return request.param
 
 
@@ -36,7 +36,8 @@ def _backend(server, **options):
 
 def test_text_mode_gold_answers_score_one(tiny, serve, tmp_path, transport):
     server = serve(scripts_for(tiny))
-    result = evaluate(tiny, _backend(server), out_dir=tmp_path / "run", concurrency=4)
+    backend = _backend(server, transport=transport)
+    result = evaluate(tiny, backend, out_dir=tmp_path / "run", concurrency=4)
     assert result.metrics["overall"]["call_accuracy"] == 1.0
     assert all(p.status == "ok" and p.attempts == 1 and not p.cached for p in result.predictions)
     assert server.total == len(tiny.tasks)
@@ -80,9 +81,8 @@ def test_failed_first_attempts_are_retried_until_every_task_is_answered(serve, t
     faults = {i: ["500"] for i in ids[:4]} | {i: ["429"] for i in ids[4:6]}
     server = serve(scripts_for(suite, faults=faults), retry_after="0.3")
     started = time.perf_counter()
-    result = evaluate(
-        suite, _backend(server), out_dir=tmp_path / "run", concurrency=8, retry=FAST_RETRY
-    )
+    backend = _backend(server, transport=transport)
+    result = evaluate(suite, backend, out_dir=tmp_path / "run", concurrency=8, retry=FAST_RETRY)
     elapsed = time.perf_counter() - started
     preds = {p.id: p for p in result.predictions}
     assert len(preds) == 40 and all(p.status == "ok" for p in preds.values())
@@ -97,7 +97,7 @@ def test_failed_first_attempts_are_retried_until_every_task_is_answered(serve, t
 def test_timeout_is_retried(tiny, serve, tmp_path, transport):
     first = tiny.tasks[0].id
     server = serve(scripts_for(tiny, faults={first: ["timeout"]}), slow_s=3.0)
-    backend = _backend(server, timeout=0.5)
+    backend = _backend(server, timeout=0.5, transport=transport)
     result = evaluate(tiny, backend, out_dir=tmp_path / "run", concurrency=4, retry=FAST_RETRY)
     pred = next(p for p in result.predictions if p.id == first)
     assert pred.status == "ok" and pred.attempts == 2
@@ -108,7 +108,8 @@ def test_malformed_body_becomes_a_backend_error_after_retries(tiny, serve, tmp_p
     bad = tiny.tasks[3].id
     server = serve(scripts_for(tiny, faults={bad: ["malformed"] * 10}))
     retry = RetryPolicy(max_retries=2, base_delay=0.01, max_delay=0.02)
-    result = evaluate(tiny, _backend(server), out_dir=tmp_path / "run", concurrency=4, retry=retry)
+    backend = _backend(server, transport=transport)
+    result = evaluate(tiny, backend, out_dir=tmp_path / "run", concurrency=4, retry=retry)
     preds = {p.id: p for p in result.predictions}
     assert preds[bad].status == "backend_error" and preds[bad].attempts == 3
     assert "malformed response" in (preds[bad].error or "")
@@ -117,26 +118,26 @@ def test_malformed_body_becomes_a_backend_error_after_retries(tiny, serve, tmp_p
     assert result.metrics["overall"]["backend_errors"] == 1
 
 
-def test_connection_errors_are_retried_then_recorded(tiny, tmp_path):
+def test_connection_errors_are_retried_then_recorded(tiny, tmp_path, transport):
     import socket
 
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    backend = make_backend("openai:m", base_url=f"http://127.0.0.1:{port}/v1")
+    backend = make_backend("openai:m", base_url=f"http://127.0.0.1:{port}/v1", transport=transport)
     retry = RetryPolicy(max_retries=1, base_delay=0.01, max_delay=0.02)
     result = evaluate(tiny, backend, out_dir=tmp_path / "run", limit=2, retry=retry)
     assert all(p.status == "backend_error" and p.attempts == 2 for p in result.predictions)
     assert "connection error" in (result.predictions[0].error or "")
 
 
-def test_client_errors_are_not_retried(tiny, serve, tmp_path):
+def test_client_errors_are_not_retried(tiny, serve, tmp_path, transport):
     server = serve({})  # no script: the server answers 400 for every request
-    result = evaluate(
-        tiny, _backend(server), out_dir=tmp_path / "run", concurrency=4, retry=FAST_RETRY
-    )
+    backend = _backend(server, transport=transport)
+    result = evaluate(tiny, backend, out_dir=tmp_path / "run", concurrency=4, retry=FAST_RETRY)
     assert all(p.status == "backend_error" and p.attempts == 1 for p in result.predictions)
-    assert "HTTP 400" in (result.predictions[0].error or "")
+    # the message is the server's own, read from its error body
+    assert (result.predictions[0].error or "").startswith("HTTP 400: no script for instruction")
     assert server.total == len(tiny.tasks)
 
 
@@ -197,6 +198,16 @@ def test_options_that_cannot_work_are_config_errors(monkeypatch):
     assert request["max_completion_tokens"] == 512 and "max_tokens" not in request
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/")
     assert make_backend("openai:gpt-4o").config()["base_url"] == "http://127.0.0.1:9/v1"
+    assert official.config()["transport"].startswith("sdk+")  # OpenAI's API: through the SDK
+    local = make_backend("openai:m", base_url="http://127.0.0.1:9/v1")
+    assert local.config()["transport"] == "http"  # any other server: petool's HTTP client
+    assert (
+        make_backend("openai:m", base_url="http://127.0.0.1:9/v1", transport="sdk")
+        .config()["transport"]
+        .startswith("sdk+")
+    )
+    with pytest.raises(ConfigError, match="transport"):
+        make_backend("openai:gpt-4o", transport="grpc")
     with pytest.raises(ConfigError, match="tool-calling"):
         make_backend("openai:gpt-4o", tool_calling="json")
     with pytest.raises(ConfigError, match="temperature"):

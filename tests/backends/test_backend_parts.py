@@ -197,3 +197,21 @@ def test_cut_at_stop():
     assert cut_at_stop("abc###def", ["###"]) == "abc"
     assert cut_at_stop("a\n\nb<|end|>", ["<|end|>", "\n\n"]) == "a"
     assert cut_at_stop("plain", []) == "plain"
+
+
+def test_http_client_takes_the_proxy_from_the_environment_once(monkeypatch):
+    from petool.backends.openai_http import ChatCompletionsHTTP, env_proxy
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert env_proxy("https://api.example.com/v1/chat/completions") is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    assert env_proxy("https://api.example.com/v1/chat/completions") == "http://proxy.internal:3128"
+    assert env_proxy("http://127.0.0.1:8000/v1/chat/completions") is None
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-1")
+    client = ChatCompletionsHTTP("https://api.example.com/v1/", "sk-x", timeout=5, connections=8)
+    assert client.url == "https://api.example.com/v1/chat/completions"
+    assert client.proxy == "http://proxy.internal:3128"
+    assert client.headers["Authorization"] == "Bearer sk-x"
+    assert client.headers["OpenAI-Organization"] == "org-1"

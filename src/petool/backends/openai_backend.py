@@ -10,6 +10,13 @@ from the text; ``"native"`` sends each candidate tool as a function (names the A
 are replaced by safe ones, see :func:`petool.prompts.tools_as_openai_functions`) and the
 answer's ``tool_calls`` are mapped back to the original tool names.
 
+Two clients speak the protocol (``transport``): the official SDK's ``AsyncOpenAI`` (``sdk``:
+on its aiohttp transport when ``openai[aiohttp]`` is installed, else httpx), and petool's own
+aiohttp client (``http``, :mod:`petool.backends.openai_http`), which sends the same request at
+half the CPU cost. ``auto`` takes the SDK for OpenAI's own API, where a request's CPU cost is
+nothing beside its latency and the SDK follows the API's changes, and the ``http`` client for
+every other server, where a fast local server makes the client's CPU the limit.
+
 Answers are cached (see :mod:`petool.backends.cache`); a cached answer costs nothing.
 Usage and cost per task come from the response's token counts and the price table
 (:mod:`petool.backends.pricing`).
@@ -29,6 +36,7 @@ from typing import Any
 
 from petool.backends.base import Backend, BackendResponse
 from petool.backends.cache import ResponseCache, content_key
+from petool.backends.openai_http import ChatCompletionsHTTP
 from petool.backends.openai_wire import failure_response, map_names, read_completion
 from petool.backends.pricing import Price, PriceTable
 from petool.backends.registry import register_backend
@@ -47,20 +55,49 @@ DEFAULT_TIMEOUT_S = 60.0
 CONNECTIONS_PER_CLIENT = 16
 JSON_HEADERS = {"Content-Type": "application/json"}
 TOOL_CALLING_MODES = ("text", "native")
+TRANSPORTS = ("auto", "sdk", "http")
 NATIVE_STYLES = {"unified": "unified_native"}
 
 
+def _aiohttp_installed() -> bool:
+    return importlib.util.find_spec("aiohttp") is not None
+
+
 def _aiohttp_transport() -> bool:
-    """Whether the SDK's aiohttp transport (``openai[aiohttp]``) is installed.
+    """Whether the SDK can use aiohttp (``openai[aiohttp]`` installed, SDK new enough).
 
     It costs about a third less CPU per request than the default httpx transport, which
     is what limits throughput at high concurrency (benchmarks/openai_throughput.py).
     """
-    if importlib.util.find_spec("aiohttp") is None:
+    if not _aiohttp_installed():
         return False
     import openai
 
     return hasattr(openai, "DefaultAioHttpClient")
+
+
+def resolve_transport(choice: str, base_url: str) -> str:
+    """The client a backend uses: ``http``, ``sdk+aiohttp`` or ``sdk+httpx``.
+
+    Args:
+        choice: ``auto``, ``sdk``, ``http`` (or a resolved name, as config.json records it).
+        base_url: The server (``auto`` keeps the SDK for OpenAI's own API).
+
+    Raises:
+        ConfigError: An unknown choice, or one whose HTTP library is not installed.
+    """
+    if choice not in (*TRANSPORTS, "sdk+aiohttp", "sdk+httpx"):
+        raise ConfigError(f"--transport: expected auto, sdk or http, got '{choice}'")
+    if choice == "auto":
+        official = base_url == OFFICIAL_BASE_URL
+        choice = "sdk" if official or not _aiohttp_installed() else "http"
+    if choice == "http" and not _aiohttp_installed():
+        raise ConfigError("--transport http needs aiohttp: pip install 'petool[openai]'")
+    if choice == "sdk":
+        return "sdk+aiohttp" if _aiohttp_transport() else "sdk+httpx"
+    if choice == "sdk+aiohttp" and not _aiohttp_transport():
+        raise ConfigError("--transport sdk+aiohttp needs aiohttp: pip install 'openai[aiohttp]'")
+    return choice
 
 
 class OpenAIBackend(Backend):
@@ -82,6 +119,7 @@ class OpenAIBackend(Backend):
         prompt_style: The prompt style (default: the suite's).
         price_table: A price file or mapping extending the built-in prices.
         concurrency: Requests the runner keeps in flight (sizes the connection pools).
+        transport: ``auto`` (default), ``sdk`` or ``http`` (see the module docstring).
     """
 
     name = "openai"
@@ -105,6 +143,7 @@ class OpenAIBackend(Backend):
         prompt_style: str | None = None,
         price_table: str | Path | Mapping[str, Any] | None = None,
         concurrency: int | None = None,
+        transport: str = "auto",
     ):
         if not model:
             raise ConfigError("openai:MODEL needs a model name, e.g. openai:gpt-4o-mini")
@@ -131,7 +170,7 @@ class OpenAIBackend(Backend):
         if self.timeout <= 0:
             raise ConfigError(f"--timeout: expected seconds > 0, got {timeout}")
         self.concurrency = concurrency
-        self.transport = "aiohttp" if _aiohttp_transport() else "httpx"
+        self.transport = resolve_transport(transport, self.base_url)
         self._sampling = SamplingRequest(temperature, top_p, max_new_tokens, seed, stop)
         self.sampling: SamplingOptions = self._sampling.resolve()
         self._style_option = prompt_style
@@ -141,6 +180,7 @@ class OpenAIBackend(Backend):
         self._tools: dict[str, Tool] | None = None
         self._functions: dict[tuple[str, ...], tuple[list[dict[str, Any]], dict[str, str]]] = {}
         self._clients: list[Any] = []
+        self._http: ChatCompletionsHTTP | None = None
         self._ssl: ssl.SSLContext | None = None
         self._in_flight: list[int] = []
 
@@ -190,12 +230,11 @@ class OpenAIBackend(Backend):
         limits = self._httpx.Limits(
             max_connections=connections + 16, max_keepalive_connections=connections
         )
-        if self._ssl is None:  # one context for all clients (loading CA files is slow)
-            self._ssl = ssl.create_default_context()
-        if self.transport == "aiohttp":
-            http_client = openai.DefaultAioHttpClient(limits=limits, verify=self._ssl)
+        verify = self._ssl_context()
+        if self.transport == "sdk+aiohttp":
+            http_client = openai.DefaultAioHttpClient(limits=limits, verify=verify)
         else:
-            http_client = openai.DefaultAsyncHttpxClient(limits=limits, verify=self._ssl)
+            http_client = openai.DefaultAsyncHttpxClient(limits=limits, verify=verify)
         return openai.AsyncOpenAI(
             api_key=self._api_key,
             base_url=self.base_url,
@@ -217,7 +256,26 @@ class OpenAIBackend(Backend):
             self._in_flight = [0] * wanted
         return min(range(len(self._clients)), key=self._in_flight.__getitem__)
 
+    def _ssl_context(self) -> ssl.SSLContext:
+        if self._ssl is None:  # one context for all clients (loading CA files is slow)
+            self._ssl = ssl.create_default_context()
+        return self._ssl
+
     async def _post(self, body: bytes) -> Any:
+        """POST a JSON request to /chat/completions; the decoded answer."""
+        if self.transport != "http":
+            return await self._post_sdk(body)
+        if self._http is None:
+            self._http = ChatCompletionsHTTP(
+                self.base_url,
+                self._api_key,
+                timeout=self.timeout,
+                connections=max(100, self.concurrency or 0),
+                ssl_context=self._ssl_context(),
+            )
+        return await self._http.post(body)
+
+    async def _post_sdk(self, body: bytes) -> Any:
         """POST a JSON request to /chat/completions through the SDK; the decoded answer.
 
         The request is plain JSON already, so it goes through the SDK's generic ``post``
@@ -305,7 +363,9 @@ class OpenAIBackend(Backend):
         try:
             value = read_completion(await self._post(body))
         except BackendError as exc:
-            return BackendResponse(error=str(exc), retryable=exc.retryable)
+            return BackendResponse(
+                error=str(exc), retryable=exc.retryable, retry_after=exc.retry_after
+            )
         except Exception as exc:
             return failure_response(exc, self.timeout)
         if self.cache is not None:
@@ -319,7 +379,9 @@ class OpenAIBackend(Backend):
         return list(await asyncio.gather(*(self._answer(t) for t in tasks)))
 
     async def aclose(self) -> None:
-        """Close the HTTP clients and the cache connection (both reopen on next use)."""
+        """Close the HTTP clients and the cache connection (all reopen on next use)."""
+        if self._http is not None:
+            await self._http.close()
         clients, self._clients = self._clients, []
         for client in clients:
             await client.close()

@@ -50,6 +50,32 @@ def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
     return min(max(wait, 0.0), MAX_RETRY_AFTER_S)
 
 
+def is_retryable_status(status: int) -> bool:
+    """Whether an HTTP error status may succeed when asked again (408, 409, 429, 5xx)."""
+    return status >= 500 or status in (408, 409, 429)
+
+
+def status_response(
+    status: int, body: Any, headers: Mapping[str, str] | None, fallback: str
+) -> BackendResponse:
+    """A per-item error for an HTTP error status.
+
+    Args:
+        status: The HTTP status (>= 400).
+        body: The decoded error body, if any (``{"error": {"message": ...}}`` or a dict).
+        headers: The response headers (for ``Retry-After`` on retryable statuses).
+        fallback: The message when the body carries none.
+    """
+    retryable = is_retryable_status(status)
+    wait = parse_retry_after(headers) if retryable else None
+    detail = body.get("error", body) if isinstance(body, dict) else None
+    reason = detail.get("message") if isinstance(detail, dict) else None
+    message = reason if isinstance(reason, str) else fallback
+    return BackendResponse(
+        error=f"HTTP {status}: {message}"[:500], retryable=retryable, retry_after=wait
+    )
+
+
 def _root_cause(exc: BaseException) -> BaseException:
     """The innermost exception (the aiohttp transport reports a refused connection as a
     connect *timeout*; its cause says what happened)."""
@@ -74,15 +100,7 @@ def failure_response(exc: Exception, timeout: float) -> BackendResponse:
         detail = f"{type(cause).__name__}: {cause}" if cause is not exc else str(exc)
         return BackendResponse(error=f"connection error: {detail}"[:500], retryable=True)
     if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        retryable = status >= 500 or status in (408, 409, 429)
-        wait = parse_retry_after(exc.response.headers) if retryable else None
-        body = exc.body.get("error", exc.body) if isinstance(exc.body, dict) else None
-        reason = body.get("message") if isinstance(body, dict) else None
-        message = reason if isinstance(reason, str) else str(exc.message)
-        return BackendResponse(
-            error=f"HTTP {status}: {message}"[:500], retryable=retryable, retry_after=wait
-        )
+        return status_response(exc.status_code, exc.body, exc.response.headers, str(exc.message))
     if isinstance(exc, openai.APIResponseValidationError | openai.APIError):
         return BackendResponse(error=f"malformed response: {exc}"[:500], retryable=True)
     return BackendResponse(error=f"malformed response: {type(exc).__name__}: {exc}"[:500])
