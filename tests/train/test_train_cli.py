@@ -7,7 +7,7 @@ import json
 import shutil
 
 import pytest
-from train_helpers import make_train_suite, run_petool
+from train_helpers import corpus, make_train_suite, run_petool, tiny_llama
 
 from petool.suites.directory import export_suite_dir
 
@@ -168,3 +168,44 @@ def test_export_writes_llamafactory_files(tmp_path, suite_dir):
     info = json.loads((out / "dataset_info.json").read_text())
     assert "trainy_dpo_p" in info and info["trainy_dpo_p"]["ranking"] is True
     assert "trainy_sft_c" in info
+
+
+def test_sft_then_dpo_then_eval_on_the_builtin_demo_suite(tmp_path):
+    """The done-when of training: the demo suite (long personalized prompts, three history
+    modes) through ``train sft``, ``train dpo`` and ``eval --adapter`` with a tiny model."""
+    from petool.suites.registry import load_suite
+
+    demo = load_suite("demo")
+    sample = demo.model_copy(update={"tasks": demo.split("train")[:30] + demo.split("test")[:3]})
+    model = tiny_llama().build_tiny_llama(tmp_path / "model", corpus(sample))
+    sft, dpo, run = tmp_path / "sft", tmp_path / "dpo", tmp_path / "eval"
+    one_step = [
+        "--max-steps",
+        "1",
+        "--effective-batch-size",
+        "1",
+        "--per-device-train-batch-size",
+        "1",
+        "--no-gradient-checkpointing",
+        "--max-length",
+        "16384",
+        "--limit",
+        "2",
+    ]
+    model_args = ["--model", str(model), "--output-dir", str(sft)]
+    result = run_petool("train", "sft", *model_args, "--suite", "demo", *one_step)
+    assert result.returncode == 0, result.stderr
+    assert "sft: 1 steps" in result.stderr
+    dpo_args = ["--sft-adapter", str(sft), "--output-dir", str(dpo), "--suite", "demo"]
+    result = run_petool("train", "dpo", *dpo_args, *one_step)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((dpo / "train_config.json").read_text())["config"]["suite"] == "demo"
+    result = run_petool(
+        "eval",
+        *("--suite", "demo", "--backend", f"hf:{model}", "--adapter", str(dpo)),
+        *("--limit", "2", "--max-new-tokens", "8", "--out", str(run)),
+    )
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["suite"] == "demo" and metrics["overall"]["n"] == 2
+    assert metrics["overall"]["backend_errors"] == 0
