@@ -22,7 +22,7 @@ a model better at personalized tool selection, with a model small enough for two
       reading that request at the end of a 3,000-token personalized prompt, and DPO which of
       the functionally equal tools this user prefers;
 3. SFT on the demo train users' tasks, then DPO from the SFT adapter with the paper's pairs
-   (the same call on a functionally equal, non-preferred tool);
+   (the same call on a functionally equal, non-preferred tool), once per ``--dpo LOSS:LR``;
 4. each model evaluated through ``hf:`` (+ adapter) on the demo test users (other users than
    training), the same number of tasks per history mode.
 
@@ -35,6 +35,7 @@ Usage::
 
     python benchmarks/learning_check.py [--out runs/learning-check] [--per-mode 40]
         [--sft-tasks 1200] [--dpo-tasks 300] [--pretrain 600] [--threads 2]
+        [--dpo sigmoid:1e-3 --dpo sigmoid:1e-4 ...] [--reuse]
 """
 
 from __future__ import annotations
@@ -276,6 +277,14 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def dpo_variant(text: str) -> tuple[str, float]:
+    """``LOSS:LR`` (e.g. ``sigmoid:1e-3`` or ``sigmoid,sft:1e-3``) -> (loss, learning rate)."""
+    loss, _, lr = text.rpartition(":")
+    if not loss or not lr:
+        raise argparse.ArgumentTypeError(f"expected LOSS:LR, e.g. sigmoid:1e-3, got {text!r}")
+    return loss, float(lr)
+
+
 def main() -> None:
     """Run the check and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -291,18 +300,39 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--vocab", type=int, default=4000, help="BPE vocabulary (+ tool names)")
     parser.add_argument("--sft-lr", type=float, default=3e-3)
-    parser.add_argument("--dpo-lr", type=float, default=1e-3)
+    parser.add_argument(
+        "--dpo",
+        type=dpo_variant,
+        action="append",
+        help="a DPO run from the SFT adapter as LOSS:LR (repeatable; default sigmoid:1e-3 and "
+        "sigmoid:1e-4; LOSS may be several TRL losses, comma-separated, e.g. sigmoid,sft)",
+    )
     parser.add_argument("--batch", type=int, default=2, help="effective batch of SFT and DPO")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep --out and skip every stage whose output is already there (e.g. to add a DPO "
+        "variant to a finished check)",
+    )
     args = parser.parse_args()
+    variants: list[tuple[str, float]] = args.dpo or [("sigmoid", 1e-3), ("sigmoid", 1e-4)]
 
     import torch
 
     torch.set_num_threads(args.threads)
     out: Path = args.out
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
+    previous: dict[str, Any] = {}
+    if args.reuse and (out / "results.json").exists():
+        previous = json.loads((out / "results.json").read_text()).get("timings", {})
+    if not args.reuse:
+        shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def done(path: Path) -> bool:
+        return args.reuse and path.exists()
+
     demo = load_suite("demo")
     train = demo.split("train")
     test = per_mode(demo.split("test"), args.per_mode)
@@ -310,43 +340,46 @@ def main() -> None:
     suite_dir = out / "suite"
     from petool.suites.directory import export_suite_dir
 
-    export_suite_dir(suite, suite_dir)
+    if not done(suite_dir / "suite.json"):
+        export_suite_dir(suite, suite_dir)
     tools = demo.tool_index()
     corpus = [m["content"] for t in train[:300] for m in render_messages(t, tools)]
     corpus += [render_answer(t.gold) for t in train]
-    timings: dict[str, Any] = {}
+    timings: dict[str, Any] = dict(previous)
     started = time.perf_counter()
-    random_dir = tiny_llama().build_tiny_llama(
-        out / "random", corpus, seed=args.seed, hidden_size=args.hidden
-    )
-    names = [t.name for t in demo.tools]
-    timings["vocabulary"] = widen_vocabulary(random_dir, corpus, args.vocab, names)
+    random_dir = out / "random"
+    if not done(random_dir / "config.json"):
+        tiny_llama().build_tiny_llama(random_dir, corpus, seed=args.seed, hidden_size=args.hidden)
+        names = [t.name for t in demo.tools]
+        timings["vocabulary"] = widen_vocabulary(random_dir, corpus, args.vocab, names)
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(random_dir)
-    print("pretraining on the training prompts (no answers)", flush=True)
     prompts_dir = out / "base-prompts"
-    timings["pretrain_prompts"] = pretrain(
-        random_dir,
-        prompts_dir,
-        prompt_texts(tokenizer, demo, train[: args.pretrain]),
-        lr=args.pretrain_lr,
-        epochs=args.pretrain_epochs,
-        seed=args.seed,
-        label="prompts",
-    )
-    print("pretraining on the train users' past requests and calls", flush=True)
+    if not done(prompts_dir / "config.json"):
+        print("pretraining on the training prompts (no answers)", flush=True)
+        timings["pretrain_prompts"] = pretrain(
+            random_dir,
+            prompts_dir,
+            prompt_texts(tokenizer, demo, train[: args.pretrain]),
+            lr=args.pretrain_lr,
+            epochs=args.pretrain_epochs,
+            seed=args.seed,
+            label="prompts",
+        )
     base = out / "base"
-    timings["pretrain_requests"] = pretrain(
-        prompts_dir,
-        base,
-        request_documents(tokenizer, train),
-        lr=args.requests_lr,
-        epochs=args.requests_epochs,
-        chunk=256,
-        seed=args.seed,
-        label="requests",
-    )
+    if not done(base / "config.json"):
+        print("pretraining on the train users' past requests and calls", flush=True)
+        timings["pretrain_requests"] = pretrain(
+            prompts_dir,
+            base,
+            request_documents(tokenizer, train),
+            lr=args.requests_lr,
+            epochs=args.requests_epochs,
+            chunk=256,
+            seed=args.seed,
+            label="requests",
+        )
     common = {
         "model": str(base),
         "suite": str(suite_dir),
@@ -358,37 +391,49 @@ def main() -> None:
         "save_steps": 10_000,
         "seed": args.seed,
     }
-    print("SFT", flush=True)
-    sft_cfg = build_config(
-        SFTRunConfig,
-        overrides={
-            **common,
-            "output_dir": str(out / "sft"),
-            "limit": args.sft_tasks,
-            "learning_rate": args.sft_lr,
-        },
-    )
-    sft = train_sft(sft_cfg)
-    timings["sft"] = sft.metrics
-    print("DPO", flush=True)
-    dpo_cfg = build_config(
-        DPORunConfig,
-        overrides={
-            **common,
-            "output_dir": str(out / "dpo"),
-            "limit": args.dpo_tasks,
-            "learning_rate": args.dpo_lr,
-            "sft_adapter": str(out / "sft"),
-        },
-    )
-    dpo = train_dpo(dpo_cfg)
-    timings["dpo"] = dpo.metrics
+    sft_dir = out / "sft"
+    if not done(sft_dir / "adapter_config.json"):
+        print("SFT", flush=True)
+        sft_cfg = build_config(
+            SFTRunConfig,
+            overrides={
+                **common,
+                "output_dir": str(sft_dir),
+                "limit": args.sft_tasks,
+                "learning_rate": args.sft_lr,
+            },
+        )
+        timings["sft"] = train_sft(sft_cfg).metrics
+    models: list[tuple[str, Path | None]] = [("untrained", None), ("SFT", sft_dir)]
+    for loss, lr in variants:
+        name = f"SFT + DPO ({loss} {lr:g})"
+        dpo_dir = out / f"dpo-{loss.replace(',', '+')}-{lr:g}"
+        models.append((name, dpo_dir))
+        if done(dpo_dir / "adapter_config.json"):
+            continue
+        print(name, flush=True)
+        dpo_cfg = build_config(
+            DPORunConfig,
+            overrides={
+                **common,
+                "output_dir": str(dpo_dir),
+                "limit": args.dpo_tasks,
+                "learning_rate": lr,
+                "loss_type": loss,
+                "sft_adapter": str(sft_dir),
+            },
+        )
+        timings[f"dpo {loss} {lr:g}"] = train_dpo(dpo_cfg).metrics
     results = []
-    for name, adapter in (("untrained", None), ("SFT", out / "sft"), ("SFT + DPO", out / "dpo")):
-        print(f"evaluating {name}", flush=True)
-        run_dir = out / f"eval-{name.replace(' ', '')}"
-        metrics = run_eval(suite, base, adapter, run_dir, 4)
-        timings[f"eval {name}"] = metrics["eval_wall_s"]
+    for name, adapter in models:
+        run_dir = out / ("eval-" + re.sub(r"[^A-Za-z0-9.+-]+", "", name))
+        if done(run_dir / "metrics.json"):
+            metrics = json.loads((run_dir / "metrics.json").read_text())
+        else:
+            print(f"evaluating {name}", flush=True)
+            shutil.rmtree(run_dir, ignore_errors=True)
+            metrics = run_eval(suite, base, adapter, run_dir, 4)
+            timings[f"eval {name}"] = metrics["eval_wall_s"]
         results.append(row(name, metrics, named_tools(run_dir, suite)))
     timings["total_s"] = round(time.perf_counter() - started, 1)
     table = markdown(results)

@@ -140,6 +140,9 @@ def test_trl_arguments_follow_the_config(tmp_path):
     assert args.gradient_accumulation_steps == 32 and args.max_grad_norm == 0.5
     assert args.lr_scheduler_type == "cosine" and args.bf16 is False
     assert args.output_dir == str(tmp_path / "checkpoints")
+    overrides = {**REQUIRED, "output_dir": str(tmp_path), "loss_type": "sigmoid,sft"}
+    both = build_config(DPORunConfig, overrides=overrides)
+    assert trl_arguments(both, tmp_path, bf16=False).loss_type == ["sigmoid", "sft"]
     bad = build_config(SFTRunConfig, overrides={**REQUIRED, "trl": {"no_such_field": 1}})
     with pytest.raises(ConfigError, match="--trl"):
         trl_arguments(bad, tmp_path, bf16=False)

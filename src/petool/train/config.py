@@ -227,7 +227,13 @@ class DPORunConfig(TrainConfig):
     )
     per_device_train_batch_size: int = field(default=1, metadata=_help("examples per forward"))
     beta: float = field(default=0.1, metadata=_help("DPO beta"))
-    loss_type: str = field(default="sigmoid", metadata=_help("DPO loss (TRL loss_type)"))
+    loss_type: str = field(
+        default="sigmoid",
+        metadata=_help(
+            "DPO loss (TRL loss_type); several, comma-separated, are added up (e.g. sigmoid,sft: "
+            "DPO plus the chosen answer's NLL, which keeps a small model's answers well-formed)"
+        ),
+    )
     rejected_preference: float = field(
         default=1.0,
         metadata=_help("weight of rejections on a functionally equal, non-preferred tool"),

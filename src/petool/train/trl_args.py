@@ -94,7 +94,8 @@ def trl_arguments(config: TrainConfig, out_dir: Path, bf16: bool) -> Any:
     cls: Any = SFTConfig
     if isinstance(config, DPORunConfig):
         cls = DPOConfig
-        kwargs |= {"beta": config.beta, "loss_type": [config.loss_type]}
+        losses = [name.strip() for name in config.loss_type.split(",") if name.strip()]
+        kwargs |= {"beta": config.beta, "loss_type": losses}
     kwargs |= config.trl
     try:
         return cls(**kwargs)
