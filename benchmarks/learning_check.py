@@ -304,8 +304,8 @@ def main() -> None:
         "--dpo",
         type=dpo_variant,
         action="append",
-        help="a DPO run from the SFT adapter as LOSS:LR (repeatable; default sigmoid:1e-3 and "
-        "sigmoid:1e-4; LOSS may be several TRL losses, comma-separated, e.g. sigmoid,sft)",
+        help="a DPO run from the SFT adapter as LOSS:LR (repeatable; default sigmoid:1e-3, "
+        "sigmoid:1e-4 and sigmoid,sft:1e-3; LOSS may be several TRL losses, comma-separated)",
     )
     parser.add_argument("--batch", type=int, default=2, help="effective batch of SFT and DPO")
     parser.add_argument("--threads", type=int, default=2)
@@ -317,7 +317,11 @@ def main() -> None:
         "variant to a finished check)",
     )
     args = parser.parse_args()
-    variants: list[tuple[str, float]] = args.dpo or [("sigmoid", 1e-3), ("sigmoid", 1e-4)]
+    variants: list[tuple[str, float]] = args.dpo or [
+        ("sigmoid", 1e-3),
+        ("sigmoid", 1e-4),
+        ("sigmoid,sft", 1e-3),
+    ]
 
     import torch
 
