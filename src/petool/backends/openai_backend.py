@@ -223,10 +223,15 @@ class OpenAIBackend(Backend):
             return httpx
         return httpx2
 
+    @property
+    def _pool_size(self) -> int:
+        """Connections to keep open: the runner's concurrency, at least 100."""
+        return max(100, self.concurrency or 0)
+
     def _new_client(self) -> Any:
         import openai
 
-        connections = max(100, self.concurrency or 0)
+        connections = self._pool_size
         limits = self._httpx.Limits(
             max_connections=connections + 16, max_keepalive_connections=connections
         )
@@ -270,7 +275,7 @@ class OpenAIBackend(Backend):
                 self.base_url,
                 self._api_key,
                 timeout=self.timeout,
-                connections=max(100, self.concurrency or 0),
+                connections=self._pool_size,
                 ssl_context=self._ssl_context(),
             )
         return await self._http.post(body)
