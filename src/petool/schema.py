@@ -19,6 +19,49 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 HistoryMode = Literal["preferred", "rated", "chronological"]
 HISTORY_MODES: tuple[HistoryMode, ...] = ("preferred", "rated", "chronological")
+#: The short forms every command accepts (PEToolBench's own file prefixes ``p_``, ``r_``, ``c_``).
+HISTORY_MODE_CODES: dict[str, HistoryMode] = {"p": "preferred", "r": "rated", "c": "chronological"}
+#: The group name of tasks whose user has no history mode (ToolSpectrum, PTBench).
+NO_MODE = "none"
+
+
+def parse_history_mode(value: str, option: str = "--mode") -> HistoryMode:
+    """One history mode from its name or short form (``p``, ``r``, ``c``).
+
+    Raises:
+        ConfigError: anything else (the message names ``option`` and the choices).
+    """
+    from petool.errors import ConfigError
+
+    name = value.strip().lower()
+    name = HISTORY_MODE_CODES.get(name, name)
+    for mode in HISTORY_MODES:
+        if mode == name:
+            return mode
+    raise ConfigError(
+        f"{option}: expected one of {', '.join(HISTORY_MODES)} (or p, r, c), got '{value}'"
+    )
+
+
+def parse_history_modes(
+    values: str | list[str] | tuple[str, ...] | None, option: str = "--mode"
+) -> list[HistoryMode] | None:
+    """History modes from repeatable, comma-separated option values; None when none given.
+
+    ``["p,rated", "c"]`` -> ``["preferred", "rated", "chronological"]`` (first mention order).
+    """
+    if not values:
+        return None
+    items = [values] if isinstance(values, str) else list(values)
+    modes: list[HistoryMode] = []
+    for item in items:
+        for part in item.split(","):
+            if not part.strip():
+                continue
+            mode = parse_history_mode(part, option)
+            if mode not in modes:
+                modes.append(mode)
+    return modes or None
 
 ALL_SPLITS = "all"
 

@@ -181,7 +181,7 @@ def test_native_style_leaves_tools_to_the_api(tiny_suite):
 
 def test_registry_custom_styles_and_errors(tiny_suite, monkeypatch):
     assert {"unified", "faithful", "unified_native"} <= set(registered_prompt_styles())
-    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))  # all loaded by now
+    monkeypatch.setattr(registry.prompt_styles, "_objects", dict(registry.prompt_styles._objects))
 
     @register_prompt_style("test-echo")
     def echo(task, tools):

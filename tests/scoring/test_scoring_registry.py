@@ -7,6 +7,7 @@ from importlib.metadata import EntryPoint
 import pytest
 from scoring_builders import oracle, suite, task
 
+import petool.registry
 import petool.scoring.registry as registry
 from petool.errors import ConfigError, InputError
 from petool.scoring import get_scorer, register_scorer, score_unified
@@ -20,7 +21,7 @@ def test_unified_is_built_in():
 
 
 def test_registered_scorer_is_found(monkeypatch):
-    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    monkeypatch.setattr(registry.scorers, "_objects", dict(registry.scorers._objects))
 
     @register_scorer("mine")
     def mine(s, tasks, predictions):
@@ -75,7 +76,7 @@ def test_entry_point(user_module, monkeypatch):
     def fake_entry_points(group):
         return [ep] if group == "petool.scorers" else []
 
-    monkeypatch.setattr(registry, "entry_points", fake_entry_points)
+    monkeypatch.setattr(petool.registry, "entry_points", fake_entry_points)
     t = task("a", [])
     assert get_scorer("plugin-count")(suite([t]), [t], {})["n"] == 1
     assert "plugin-count" in available_scorers()
