@@ -63,6 +63,7 @@ def parse_history_modes(
                 modes.append(mode)
     return modes or None
 
+
 ALL_SPLITS = "all"
 
 ParseStatus = Literal["ok", "no_call", "parse_error", "backend_error"]

@@ -54,6 +54,8 @@ from petool.parsing import parse_output
 from petool.schema import HISTORY_MODES, HistoryMode, Prediction, Suite, Task
 from petool.scoring.registry import register_scorer
 from petool.scoring.unified import score_unified
+from petool.suites.native import NativePredictions, native_readers
+from petool.suites.paper import paper_registry
 from petool.suites.petoolbench_files import read_json_document
 from petool.suites.petoolbench_parse import MODE_CODES
 
@@ -349,6 +351,19 @@ _PAPER: dict[str, Any] = {
 }
 
 
+@native_readers.register("petoolbench")
+def read_native(
+    path: Path, suite: Suite, mode: str | None, split: str | None
+) -> NativePredictions | None:
+    """The authors' results JSON as predictions (None: not such a file)."""
+    if not is_petoolbench_results(path):
+        return None
+    preds = read_petoolbench_results(path, mode)
+    modes = sorted({p.id.rsplit(":", 1)[1] for p in preds})
+    return NativePredictions(preds, "petoolbench-results", modes=modes)
+
+
+@paper_registry.register("petoolbench")
 def paper_numbers() -> dict[str, Any]:
     """The paper's published numbers for a compare view (a fresh copy).
 

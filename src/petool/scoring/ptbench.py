@@ -50,6 +50,7 @@ carry the platform (``"<platform>.<function>"``).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from petool.schema import Prediction, Suite, Task, Tool
@@ -65,6 +66,8 @@ from petool.scoring.ptbench_native import (
 from petool.scoring.ptbench_resolve import Answer, PTBenchFormatError, parse_answer
 from petool.scoring.registry import register_scorer
 from petool.scoring.unified import score_unified
+from petool.suites.native import NativePredictions, native_readers
+from petool.suites.paper import paper_registry
 
 SOURCE = "hyfshadow/PTBench@9678ecc80b3b39fa9694f25662c44bf4245f0486"
 ACC_KEYS = (
@@ -365,6 +368,18 @@ def score_ptbench(
     }
 
 
+@native_readers.register("ptbench")
+def read_native(
+    path: Path, suite: Suite, mode: str | None, split: str | None
+) -> NativePredictions | None:
+    """The authors' generation.jsonl as predictions (None: not such a file)."""
+    if not is_ptbench_generation(path):
+        return None
+    preds, chosen_split = read_ptbench_generation(path, suite, split)
+    return NativePredictions(preds, "ptbench-generation", split=chosen_split)
+
+
+@paper_registry.register("ptbench")
 def paper_numbers() -> dict[str, Any]:
     """PTBench's published numbers for ``--compare-paper`` (arXiv 2505.04072, Table 2).
 

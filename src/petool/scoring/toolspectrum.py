@@ -54,6 +54,7 @@ from petool.parsing import ParseResult, parse_output
 from petool.schema import Prediction, Suite, Task, Tool, ToolCall
 from petool.scoring.registry import register_scorer
 from petool.scoring.unified import score_tasks
+from petool.suites.paper import SCALE, paper_registry
 
 SCENARIO_ORDER: tuple[str, ...] = ("persona", "environment", "persona_environment")
 PARAM_METRICS: dict[str, tuple[str, ...]] = {
@@ -276,3 +277,27 @@ def score_toolspectrum(
             normalized[task.id] = pred
     unified = score_tasks(tasks, normalized, index.tools)
     return {**unified, "by_scenario": by_scenario, "unified": unified}
+
+
+TOOLSPECTRUM_PAPER: dict[str, Any] = {
+    "source": (
+        "Cheng et al., ToolSpectrum: Towards Personalized Tool Utilization for Large Language"
+        " Models, ACL Findings 2025, arXiv 2505.13176, Table 3"
+    ),
+    "scale": SCALE,
+    "metrics": ["APP", "API", "RP", "PP", "OP"],
+    "group_key": "by_scenario",
+    "results": {
+        "GPT-4o": {
+            "persona": {"APP": 0.80},
+            "environment": {"APP": 0.81},
+            "persona_environment": {"APP": 0.32},
+        },
+    },
+}
+
+
+@paper_registry.register("toolspectrum")
+def paper_numbers() -> dict[str, Any]:
+    """ToolSpectrum's Table 3 figures petool records."""
+    return TOOLSPECTRUM_PAPER

@@ -19,10 +19,11 @@ GPT-4o per scenario. Only the values petool could check are recorded; the rest o
 from __future__ import annotations
 
 import copy
-import importlib
+from collections.abc import Callable
 from typing import Any
 
 from petool.errors import ConfigError
+from petool.registry import Registry
 
 SCALE = "fraction"
 GROUP_KEYS: dict[str, str] = {
@@ -30,58 +31,31 @@ GROUP_KEYS: dict[str, str] = {
     "ptbench": "by_split",
     "toolspectrum": "by_scenario",
 }
-_SCORER_MODULES: dict[str, str] = {
-    "petoolbench": "petool.scoring.petoolbench",
-    "ptbench": "petool.scoring.ptbench",
-}
 
-TOOLSPECTRUM: dict[str, Any] = {
-    "source": (
-        "Cheng et al., ToolSpectrum: Towards Personalized Tool Utilization for Large Language"
-        " Models, ACL Findings 2025, arXiv 2505.13176, Table 3"
-    ),
-    "scale": SCALE,
-    "metrics": ["APP", "API", "RP", "PP", "OP"],
-    "group_key": GROUP_KEYS["toolspectrum"],
-    "results": {
-        "GPT-4o": {
-            "persona": {"APP": 0.80},
-            "environment": {"APP": 0.81},
-            "persona_environment": {"APP": 0.32},
-        },
-    },
-}
+#: Each benchmark's package registers ``paper_numbers() -> dict`` under its suite's name.
+paper_registry: Registry[Callable[[], dict[str, Any]]] = Registry("paper table")
 
 
 def paper_numbers(suite: str) -> dict[str, Any] | None:
     """A suite's published numbers (a fresh copy), or None when petool has none.
 
     Args:
-        suite: ``petoolbench``, ``ptbench`` or ``toolspectrum``.
+        suite: ``petoolbench``, ``ptbench`` or ``toolspectrum`` (or a plugin's suite).
 
     Returns:
         The dict described in the module docstring, with ``group_key`` always set.
     """
-    if suite == "toolspectrum":
-        return copy.deepcopy(TOOLSPECTRUM)
-    module_name = _SCORER_MODULES.get(suite)
-    if module_name is None:
-        return None
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError:
-        return None
-    getter = getattr(module, "paper_numbers", None)
-    if not callable(getter):
+    getter = paper_registry.find(suite)
+    if getter is None:
         return None
     numbers: dict[str, Any] = copy.deepcopy(getter())
-    numbers.setdefault("group_key", GROUP_KEYS[suite])
+    numbers.setdefault("group_key", GROUP_KEYS.get(suite, "by_mode"))
     return numbers
 
 
 def all_paper_numbers() -> dict[str, dict[str, Any]]:
     """Every suite's published numbers that petool has, by suite name."""
-    found = {name: paper_numbers(name) for name in GROUP_KEYS}
+    found = {name: paper_numbers(name) for name in paper_registry.names()}
     return {name: numbers for name, numbers in found.items() if numbers is not None}
 
 
