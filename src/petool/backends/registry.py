@@ -55,8 +55,8 @@ def _is_module(name: str) -> bool:
         return False
 
 
-def make_backend(spec: str, *, trusted: bool = True, **options: Any) -> Backend:
-    """Build a backend from its spec string (``trusted``: typed by the user, so a dotted path
+def make_backend(spec: str, **options: Any) -> Backend:
+    """Build a backend from its spec string (always typed by the user, so a dotted path
     ``package.module:Factory`` may be imported)."""
     spec = spec.strip()
     if not spec:
@@ -64,7 +64,7 @@ def make_backend(spec: str, *, trusted: bool = True, **options: Any) -> Backend:
     name, sep, argument = spec.partition(":")
     factory = backends.find(name)
     if factory is None and sep and _is_module(name):  # a dotted path: package.module:factory
-        dotted = backends.get(spec, trusted=trusted)
+        dotted = backends.get(spec, trusted=True)
         return dotted(None, **options)
     if factory is None:
         backends.get(name, trusted=False)  # raises: unknown backend, with a did-you-mean
