@@ -54,7 +54,7 @@ from typing import Any
 
 from petool.backends.registry import make_backend
 from petool.prompts import render_answer, render_messages
-from petool.runner import evaluate
+from petool.run import evaluate
 from petool.schema import HISTORY_MODES, Suite, Task
 from petool.suites.registry import load_suite
 from petool.train import DPORunConfig, SFTRunConfig, build_config, train_dpo, train_sft

@@ -52,7 +52,7 @@ from petool_test_support import make_tiny_suite  # noqa: E402
 
 from petool.backends.openai_backend import OpenAIBackend  # noqa: E402
 from petool.backends.oracle import gold_answer_text  # noqa: E402
-from petool.runner import RetryPolicy, evaluate  # noqa: E402
+from petool.run import RetryPolicy, evaluate  # noqa: E402
 from petool.schema import Suite  # noqa: E402
 
 

@@ -237,7 +237,7 @@ def validate(out: Path) -> dict[str, Any]:
 def ranker_accuracy(out: Path, run_dir: Path, limit: int | None) -> dict[str, Any]:
     """The built-in ranker on the suite's test split (first ``limit`` tasks)."""
     from petool.backends.registry import make_backend
-    from petool.runner import evaluate
+    from petool.run import evaluate
     from petool.suites.registry import load_suite
 
     started = time.perf_counter()

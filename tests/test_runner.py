@@ -7,7 +7,7 @@ from petool_test_plugins import Broken, Flaky
 
 from petool.backends.registry import make_backend
 from petool.errors import InputError
-from petool.runner import RetryPolicy, evaluate, load_predictions
+from petool.run import RetryPolicy, evaluate, load_predictions
 
 FAST = RetryPolicy(max_retries=3, base_delay=0.001, max_delay=0.002)
 

@@ -34,14 +34,14 @@ _EXPORTS: dict[str, str] = {
     "Tool": "petool.schema",
     "ToolCall": "petool.schema",
     "UserContext": "petool.schema",
-    "evaluate": "petool.runner",
+    "evaluate": "petool.run",
     "load_suite": "petool.suites.registry",
     "make_backend": "petool.backends.registry",
     "parse_output": "petool.parsing",
     "register_backend": "petool.backends.registry",
     "register_scorer": "petool.scoring.registry",
     "register_suite": "petool.suites.registry",
-    "score": "petool.runner",
+    "score": "petool.run",
 }
 
 __all__ = [
@@ -86,7 +86,7 @@ if TYPE_CHECKING:
         RunError,
     )
     from petool.parsing import parse_output
-    from petool.runner import evaluate, score
+    from petool.run import evaluate, score
     from petool.schema import (
         Interaction,
         ParamRoles,

@@ -8,7 +8,6 @@ or 1 (the run failed); set ``PETOOL_DEBUG=1`` to see a traceback instead.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 import time
@@ -18,7 +17,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from petool.errors import ConfigError, DataMissingError, InputError, PetoolError
+from petool.cli_errors import run_app
+from petool.errors import ConfigError, DataMissingError
+from petool.schema import parse_history_modes
 
 app = typer.Typer(
     name="petool",
@@ -32,23 +33,6 @@ app.add_typer(suites_app, name="suites")
 
 out_console = Console()
 err_console = Console(stderr=True)
-
-MODES = ("preferred", "rated", "chronological")
-_MODE_ALIASES = {"p": "preferred", "r": "rated", "c": "chronological"}
-
-
-def _parse_modes(values: list[str] | None) -> list[str] | None:
-    if not values:
-        return None
-    modes: list[str] = []
-    for value in values:
-        for part in value.split(","):
-            name = _MODE_ALIASES.get(part.strip(), part.strip())
-            if name not in MODES:
-                raise ConfigError(f"--mode: expected one of {', '.join(MODES)}, got '{part}'")
-            if name not in modes:
-                modes.append(name)
-    return modes
 
 
 def _default_out(suite: str, backend: str) -> Path:
@@ -149,12 +133,12 @@ def eval_cmd(
     """Run a backend on a suite, write a run directory, print the metrics."""
     from petool.backends.registry import make_backend
     from petool.report.table import print_metrics
-    from petool.runner import RetryPolicy, evaluate
+    from petool.run import RetryPolicy, evaluate
     from petool.suites.registry import load_suite
 
     if resume and out is None:
         raise ConfigError("--resume needs --out DIR (the run directory to continue)")
-    modes = _parse_modes(mode)
+    modes = parse_history_modes(mode, "--mode")
     loaded = load_suite(suite, data)
     options: dict[str, Any] = {
         "base_url": base_url,
@@ -201,12 +185,12 @@ def eval_cmd(
         from petool.report.table import paper_table
         from petool.suites.paper import compare_with_paper
 
-        rows = compare_with_paper(loaded.name, result.metrics)
-        result.metrics["paper_comparison"] = rows
+        rows = compare_with_paper(loaded.name, result.metrics.to_dict())
+        result.metrics.paper_comparison = rows
     if as_json:
-        out_console.print_json(json.dumps(result.metrics))
+        out_console.print_json(json.dumps(result.metrics.to_dict()))
     else:
-        print_metrics(result.metrics, out_console)
+        print_metrics(result.metrics.to_dict(), out_console)
         if compare_paper:
             out_console.print(paper_table(rows, f"{loaded.name}: this run beside the paper"))
         err_console.print(f"run directory: {result.out_dir}")
@@ -231,57 +215,29 @@ def score_cmd(
     JSON, PTBench generation.jsonl). When a config.json sits beside a predictions.jsonl, its
     split, modes, limit and no-context choice select the tasks; options given here win.
     """
-    from petool.io import read_json
     from petool.report.table import print_metrics
-    from petool.runner import build_metrics, select_tasks
-    from petool.suites.native import read_any_predictions
+    from petool.run import rescore_file
+    from petool.suites.native import standalone_scorers
     from petool.suites.registry import load_suite
 
-    modes = _parse_modes(mode)
+    modes = parse_history_modes(mode, "--mode")
     try:
         loaded = load_suite(suite, data)
     except DataMissingError:
-        if suite != "petoolbench":
+        # a benchmark's native results file may be scored on its own, exactly as its official
+        # scorer does (PEToolBench's calculate_scores: its own gold, its own length)
+        alone = standalone_scorers.find(suite)
+        if alone is None:
             raise
-        # a native PEToolBench results file can be scored on its own, exactly as the
-        # official calculate_scores does (its own gold, its own length as denominator)
-        from petool.scoring.petoolbench import score_petoolbench_results
-
-        one_mode = modes[0][0] if modes and len(modes) == 1 else None
-        metrics = score_petoolbench_results(predictions, one_mode)
-        metrics = {"suite": "petoolbench", "backend": predictions.name, **metrics}
+        one_mode = modes[0] if modes and len(modes) == 1 else None
+        metrics = {"suite": suite, "backend": predictions.name, **alone(predictions, one_mode)}
         out_console.print_json(json.dumps(metrics)) if as_json else print_metrics(metrics)
         return
-    native = read_any_predictions(
-        loaded, predictions, mode=modes[0] if modes and len(modes) == 1 else None, split=split
-    )
-    cfg: dict[str, Any] = {}
-    cfg_path = predictions.parent / "config.json"
-    if native.kind == "petool" and cfg_path.exists():
-        raw = read_json(cfg_path)
-        cfg = raw if isinstance(raw, dict) else {}
-    chosen_split = split or native.split or cfg.get("split") or loaded.info.default_split
-    tasks = select_tasks(
-        loaded,
-        split=chosen_split,
-        modes=modes or native.modes or cfg.get("modes"),
-        limit=cfg.get("limit"),
-        no_context=bool(cfg.get("no_context", False)),
-    )
-    known = {t.id for t in loaded.tasks}
-    unknown = [p.id for p in native.predictions if p.id not in known]
-    if unknown:
-        raise InputError(
-            f"{predictions}: field 'id': '{unknown[0]}' is not a task of suite '{loaded.name}'"
-        )
-    wanted = {t.id for t in tasks}
-    backend = str(cfg.get("backend", predictions.stem))
-    chosen = [p for p in native.predictions if p.id in wanted]
-    metrics = build_metrics(loaded, tasks, chosen, backend)
+    scored = rescore_file(loaded, predictions, split=split, modes=modes).to_dict()
     if as_json:
-        out_console.print_json(json.dumps(metrics))
+        out_console.print_json(json.dumps(scored))
     else:
-        print_metrics(metrics, out_console)
+        print_metrics(scored, out_console)
 
 
 def _mount_synth() -> None:
@@ -357,59 +313,9 @@ def suites_export(
     err_console.print(f"wrote {path}")
 
 
-_ExcTypes = tuple[type[BaseException], ...]
-
-
-def _click_exception_types() -> tuple[_ExcTypes, _ExcTypes, _ExcTypes]:
-    """(ClickException, Exit, Abort) classes of typer's own click copy and of click itself."""
-    modules: list[Any] = []
-    try:
-        import typer._click.exceptions as vendored
-
-        modules.append(vendored)
-    except ImportError:
-        pass
-    try:
-        import click.exceptions as upstream
-
-        modules.append(upstream)
-    except ImportError:
-        pass
-    errors = tuple(m.ClickException for m in modules if hasattr(m, "ClickException"))
-    exits = tuple({typer.Exit, *(m.Exit for m in modules if hasattr(m, "Exit"))})
-    aborts = tuple({typer.Abort, *(m.Abort for m in modules if hasattr(m, "Abort"))})
-    return errors, exits, aborts
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning petool errors into one line and an exit code."""
-    args = sys.argv[1:] if argv is None else argv
-    click_errors, click_exits, click_aborts = _click_exception_types()
-    try:
-        result = app(args=args, prog_name="petool", standalone_mode=False)
-        return int(result) if isinstance(result, int) else 0
-    except PetoolError as exc:
-        if os.environ.get("PETOOL_DEBUG"):
-            raise
-        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        return exc.exit_code
-    except click_exits as exc:
-        return int(getattr(exc, "exit_code", 0) or 0)
-    except click_aborts:
-        err_console.print("aborted", markup=False)
-        return 130
-    except click_errors as exc:
-        show = getattr(exc, "show", None)
-        if type(exc).__name__ == "NoArgsIsHelpError" and callable(show):
-            show()
-            return 2
-        format_message = getattr(exc, "format_message", None)
-        message = format_message() if callable(format_message) else str(exc)
-        err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
-        return int(getattr(exc, "exit_code", 2))
-    except KeyboardInterrupt:
-        err_console.print("interrupted: resume with --resume --out DIR", markup=False)
-        return 130
+    return run_app(app, argv, "petool")
 
 
 def entry() -> None:

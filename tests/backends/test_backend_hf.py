@@ -13,7 +13,7 @@ from tiny_llama import build_tiny_llama, make_lora_adapter
 from petool.backends.registry import make_backend
 from petool.errors import ConfigError
 from petool.prompts import render_messages
-from petool.runner import evaluate
+from petool.run import evaluate
 
 __all__ = ["isolated_cache"]
 

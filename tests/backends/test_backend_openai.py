@@ -1,4 +1,4 @@
-"""``openai:`` against a real HTTP server on loopback, through ``petool.runner.evaluate``."""
+"""``openai:`` against a real HTTP server on loopback, through ``petool.run.evaluate``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from petool_test_support import make_tiny_suite
 from petool.backends import openai_backend
 from petool.backends.registry import make_backend
 from petool.errors import ConfigError
-from petool.runner import RetryPolicy, evaluate
+from petool.run import RetryPolicy, evaluate
 from petool.schema import SuiteInfo
 
 __all__ = ["isolated_cache", "serve", "tiny"]  # fixtures used by the tests below

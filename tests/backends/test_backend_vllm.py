@@ -76,7 +76,7 @@ def test_tiny_model_runs_through_vllm_with_a_lora_adapter(tmp_path):
     from tiny_llama import build_tiny_llama, make_lora_adapter
 
     from petool.prompts import render_messages
-    from petool.runner import evaluate
+    from petool.run import evaluate
 
     suite = make_tiny_suite(6)
     tools = suite.tool_index()

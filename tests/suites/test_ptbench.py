@@ -13,7 +13,7 @@ from petool.backends.oracle import OracleBackend
 from petool.errors import DataMissingError, InputError
 from petool.prompts.ptbench import PROMPT_TEMPLATE, render_answer
 from petool.prompts.registry import render_messages
-from petool.runner import evaluate, score
+from petool.run import evaluate, score
 from petool.scoring.ptbench import (
     is_ptbench_generation,
     paper_numbers,

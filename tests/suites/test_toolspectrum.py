@@ -13,7 +13,7 @@ import pytest
 from petool.backends.registry import make_backend
 from petool.errors import DataMissingError, InputError
 from petool.prompts import render_messages
-from petool.runner import evaluate, select_tasks
+from petool.run import evaluate, select_tasks
 from petool.schema import Prediction, Suite
 from petool.scoring.toolspectrum import score_toolspectrum
 from petool.suites.registry import load_suite

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from petool.errors import InputError
 from petool.io import iter_jsonl_raw, parse_record
@@ -34,6 +35,11 @@ class NativePredictions:
 
 NativeReader = Callable[[Path, Suite, str | None, str | None], NativePredictions | None]
 native_readers: Registry[NativeReader] = Registry("native output reader")
+
+#: ``scorer(path, mode) -> metrics``: a benchmark whose native results file carries its own
+#: gold registers one, so ``petool score`` works without the benchmark's data.
+StandaloneScorer = Callable[[Path, str | None], dict[str, Any]]
+standalone_scorers: Registry[StandaloneScorer] = Registry("standalone results scorer")
 
 
 def load_predictions(path: str | Path) -> list[Prediction]:

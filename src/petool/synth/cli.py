@@ -8,16 +8,15 @@ failed run): ``python -m petool.synth.cli --corpus ... --out ...``.
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from petool.errors import ConfigError, PetoolError
-from petool.schema import HISTORY_MODES, HistoryMode
+from petool.cli_errors import run_app
+from petool.errors import ConfigError
+from petool.schema import HISTORY_MODES, HistoryMode, parse_history_modes
 
 synth_app = typer.Typer(
     help="Build a personalized tool-use suite from a tool corpus (any LLM, or offline).",
@@ -29,21 +28,8 @@ err_console = Console(stderr=True)
 
 
 def parse_modes(values: list[str] | None) -> tuple[HistoryMode, ...]:
-    """``--modes preferred,rated`` (repeatable, comma-separated) as a tuple of modes."""
-    if not values:
-        return HISTORY_MODES
-    modes: list[HistoryMode] = []
-    for value in values:
-        for part in value.split(","):
-            name = part.strip()
-            match = [m for m in HISTORY_MODES if m == name]
-            if not match:
-                raise ConfigError(
-                    f"--modes: expected some of {', '.join(HISTORY_MODES)}, got '{name}'"
-                )
-            if match[0] not in modes:
-                modes.append(match[0])
-    return tuple(modes)
+    """``--mode preferred,r`` (repeatable, comma-separated; ``--modes`` too) as a tuple."""
+    return tuple(parse_history_modes(values, "--mode") or HISTORY_MODES)
 
 
 @synth_app.callback(invoke_without_command=True)
@@ -65,7 +51,10 @@ def synth(
     ] = None,
     tasks_per_user: Annotated[int, typer.Option(min=1, help="tasks per user")] = 4,
     modes: Annotated[
-        list[str] | None, typer.Option(help="history modes: preferred,rated,chronological")
+        list[str] | None,
+        typer.Option(
+            "--mode", "--modes", help="history mode(s): preferred, rated, chronological (p, r, c)"
+        ),
     ] = None,
     seed: Annotated[int, typer.Option(help="seed: same seed, same bytes (offline)")] = 0,
     skip_invalid: Annotated[
@@ -222,24 +211,9 @@ def validate(
 
 def main(argv: list[str] | None = None) -> int:
     """Run :data:`synth_app` with petool's error convention; returns the exit code."""
-    args = sys.argv[1:] if argv is None else argv
-    try:
-        result = synth_app(args=args, prog_name="petool synth", standalone_mode=False)
-    except PetoolError as exc:
-        if os.environ.get("PETOOL_DEBUG"):
-            raise
-        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        err_console.print("interrupted: run the same command again to resume", markup=False)
-        return 130
-    except Exception as exc:  # click's usage errors (typer's vendored copy or click's own)
-        message = getattr(exc, "format_message", None)
-        if not callable(message) or not hasattr(exc, "exit_code"):
-            raise
-        err_console.print(f"error: {message()}", markup=False, highlight=False, soft_wrap=True)
-        return int(getattr(exc, "exit_code", 2))
-    return int(result) if isinstance(result, int) else 0
+    return run_app(
+        synth_app, argv, "petool synth", interrupt_hint="run the same command again to resume"
+    )
 
 
 if __name__ == "__main__":

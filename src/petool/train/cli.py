@@ -65,6 +65,8 @@ def _option(f: dataclasses.Field[Any], tp: Any) -> typer.models.OptionInfo:
         return typer.Option("--trl", help="a further TRL config field: key=value (repeatable)")
     if tp == bool | None:
         return typer.Option(f"--{name}/--no-{name}", help=help_text)
+    if f.name == "modes":  # every command takes --mode (p, r, c or names); --modes too
+        return typer.Option("--mode", "--modes", help=help_text)
     return typer.Option(f"--{name}", help=help_text)
 
 

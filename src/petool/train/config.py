@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from petool.errors import ConfigError
+from petool.schema import parse_history_modes
 
 TOOL_CALLING = ("text", "native")
-MODE_ALIASES = {"p": "preferred", "r": "rated", "c": "chronological"}
 SFT_FORMATS = ("prompt_completion", "messages")
 #: Our fields that TRL's configs must not receive through ``trl`` (we set them ourselves).
 _MANAGED_TRL_FIELDS = {
@@ -289,17 +289,7 @@ def base_model_of(adapter: str | Path) -> str | None:
 
 def normalize_modes(values: list[str]) -> list[str]:
     """History modes from names or p/r/c, comma-separated or not; raises ConfigError."""
-    modes: list[str] = []
-    for value in values:
-        for part in str(value).split(","):
-            name = MODE_ALIASES.get(part.strip(), part.strip())
-            if name not in MODE_ALIASES.values():
-                raise ConfigError(
-                    f"--modes: expected preferred, rated or chronological (p, r, c), not '{part}'"
-                )
-            if name not in modes:
-                modes.append(name)
-    return modes
+    return list(parse_history_modes([str(v) for v in values], "--modes") or [])
 
 
 def _option(name: str) -> str:

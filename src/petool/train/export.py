@@ -59,7 +59,7 @@ def export_training_data(
         ConfigError: an unknown format or kind.
         InputError: the suite has no such split, or no pair can be made.
     """
-    from petool.runner import select_tasks
+    from petool.run import select_tasks
     from petool.suites.registry import load_suite
 
     if format not in FORMATS:

@@ -43,7 +43,7 @@ def load_train_suite(config: TrainConfig) -> Suite:
 
 
 def _suite_tasks(config: TrainConfig) -> tuple[Suite, list[Any], str]:
-    from petool.runner import select_tasks
+    from petool.run import select_tasks
 
     suite = load_train_suite(config)
     require_split(suite, config.split)

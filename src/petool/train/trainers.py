@@ -244,7 +244,7 @@ def evaluate_adapter(config: TrainConfig, data: PreparedData, out_dir: Path) -> 
     """Evaluate the run's adapter on the suite (``eval_split``) through ``hf:`` into
     ``RUN/eval`` (``eval-<time>`` if that exists); return the metrics."""
     from petool.backends.registry import make_backend
-    from petool.runner import evaluate
+    from petool.run import evaluate
 
     suite = data.suite
     if suite is None:
@@ -275,7 +275,7 @@ def evaluate_adapter(config: TrainConfig, data: PreparedData, out_dir: Path) -> 
         seed=config.seed,
         extra_config={"adapter": str(out_dir), "training_stage": config.stage},
     )
-    return result.metrics
+    return result.metrics.to_dict()
 
 
 def _finish(config: TrainConfig, data: PreparedData, result: TrainResult) -> TrainResult:

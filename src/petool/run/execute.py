@@ -1,17 +1,11 @@
-"""``evaluate()``: run a backend over a suite's tasks into a run directory.
+"""Running a backend over a suite's tasks into a run directory: :func:`evaluate`.
 
-The run directory is the one record everything downstream reads:
-
-* ``config.json`` — everything needed to reproduce the run (suite and its data hash, split,
-  filters, backend spec and its config, sampling seed, petool version);
-* ``predictions.jsonl`` — append-only, one line per finished task, flushed per line by a
-  single writer (and fsynced at least once a second); the ids already there are the resume set;
-* ``metrics.json`` — the suite's scorer applied to the predictions.
-
-A run can be killed at any moment: ``resume=True`` cuts a torn last line, keeps every
-finished prediction, drops recorded backend errors (so they are tried again) and runs only
-what is missing. A backend failure is retried with exponential backoff and jitter, then
-recorded as a ``backend_error`` prediction; it never stops the run.
+Tasks go to the backend in batches with bounded concurrency; a failure is retried with the
+:class:`RetryPolicy` (the server's ``Retry-After`` taken at its word, else exponential backoff
+with seeded jitter), then recorded as a ``backend_error`` prediction — it never stops the run.
+Each prediction is appended to ``predictions.jsonl`` by a single writer as soon as it is
+finished (flushed per line, fsynced at least once a second), so a run killed at any moment
+resumes without losing or repeating one (:meth:`petool.run.rundir.RunDir.prepare_resume`).
 """
 
 from __future__ import annotations
@@ -19,33 +13,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import hashlib
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import petool
 from petool.backends.base import Backend, BackendResponse
-from petool.errors import BackendError, InputError
-from petool.io import (
-    JsonlAppender,
-    iter_jsonl_raw,
-    parse_record,
-    read_json,
-    repair_torn_tail,
-    write_json,
-    write_jsonl,
-)
+from petool.errors import BackendError
+from petool.io import JsonlAppender
 from petool.parsing import parse_output
-from petool.schema import ALL_SPLITS, Prediction, Suite, Task
-from petool.scoring.registry import get_scorer
-
-PREDICTIONS = "predictions.jsonl"
-CONFIG = "config.json"
-METRICS = "metrics.json"
+from petool.run.record import RunConfig, RunInfo, RunRecord
+from petool.run.rescore import score_run, select_tasks, suite_hash
+from petool.run.rundir import RunDir
+from petool.schema import Prediction, Suite, Task
 
 
 @dataclass
@@ -84,94 +67,6 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
-
-
-@dataclass
-class RunResult:
-    """What ``evaluate`` returns."""
-
-    out_dir: Path
-    metrics: dict[str, Any]
-    predictions: list[Prediction] = field(default_factory=list)
-
-
-def select_tasks(
-    suite: Suite,
-    *,
-    split: str | None = None,
-    modes: Sequence[str] | None = None,
-    limit: int | None = None,
-    no_context: bool = False,
-) -> list[Task]:
-    """The tasks of a run: a split, optionally some history modes, the first ``limit``."""
-    if split is not None and split != ALL_SPLITS and split not in suite.split_sizes():
-        known = ", ".join(sorted(suite.split_sizes())) or "none"
-        raise InputError(f"suite '{suite.name}' has no split '{split}' (splits: {known})")
-    tasks = suite.split(split)
-    if modes:
-        tasks = [t for t in tasks if (t.mode or "none") in modes]
-    if limit is not None:
-        tasks = tasks[:limit]
-    if no_context:
-        tasks = [t.without_context() for t in tasks]
-    return tasks
-
-
-def suite_hash(suite: Suite) -> str:
-    """A content hash of the suite (tools and tasks), recorded in config.json."""
-    h = hashlib.sha256()
-    h.update(suite.info.model_dump_json().encode())
-    for tool in suite.tools:
-        h.update(tool.model_dump_json().encode())
-    for task in suite.tasks:
-        h.update(task.model_dump_json().encode())
-    return h.hexdigest()[:16]
-
-
-def load_predictions(path: str | Path) -> list[Prediction]:
-    """Read a predictions.jsonl (errors name file and line)."""
-    return [
-        parse_record(data, Prediction, f"{path}:{lineno}") for lineno, data in iter_jsonl_raw(path)
-    ]
-
-
-def _prepare_resume(pred_path: Path) -> dict[str, Prediction]:
-    """Repair the file, keep finished predictions, drop backend errors so they rerun."""
-    repair_torn_tail(pred_path)
-    kept: dict[str, Prediction] = {}
-    dropped = False
-    for pred in load_predictions(pred_path):
-        if pred.status == "backend_error":
-            dropped = True
-            continue
-        if pred.id in kept:
-            dropped = True  # a duplicate can only come from a foreign writer: keep the first
-            continue
-        kept[pred.id] = pred
-    if dropped:
-        write_jsonl(pred_path, kept.values())
-    return kept
-
-
-def _check_run_dir(out_dir: Path, config: dict[str, Any], resume: bool) -> None:
-    pred_path = out_dir / PREDICTIONS
-    if not resume:
-        if pred_path.exists() and pred_path.stat().st_size > 0:
-            raise InputError(
-                f"{out_dir}: run directory already has predictions; use --resume to continue it"
-                " or --out for a new one"
-            )
-        return
-    cfg_path = out_dir / CONFIG
-    if not cfg_path.exists():
-        return
-    old = read_json(cfg_path)
-    for key in ("suite", "suite_hash", "backend", "split", "modes", "limit", "no_context"):
-        if isinstance(old, dict) and old.get(key) != config.get(key):
-            raise InputError(
-                f"{cfg_path}: field '{key}': run was made with {old.get(key)!r}, "
-                f"not {config.get(key)!r}; resume with the same options or use a new --out"
-            )
 
 
 def to_prediction(
@@ -327,17 +222,6 @@ def _frozen_heap() -> Iterator[None]:
         gc.unfreeze()
 
 
-def score_predictions(
-    suite: Suite, tasks: Sequence[Task], predictions: Sequence[Prediction]
-) -> dict[str, Any]:
-    """Score predictions with the suite's scorer (first prediction per id counts)."""
-    by_id: dict[str, Prediction] = {}
-    for p in predictions:
-        by_id.setdefault(p.id, p)
-    scorer = get_scorer(suite.info.scorer)
-    return scorer(suite, tasks, by_id)
-
-
 def evaluate(
     suite: Suite,
     backend: Backend,
@@ -355,7 +239,7 @@ def evaluate(
     on_progress: ProgressCallback | None = None,
     extra_config: dict[str, Any] | None = None,
     fsync_interval: float | None = 1.0,
-) -> RunResult:
+) -> RunRecord:
     """Run ``backend`` on a suite's tasks into ``out_dir`` and score the predictions.
 
     Args:
@@ -377,45 +261,45 @@ def evaluate(
             flushed at once either way, so a killed run loses nothing).
 
     Returns:
-        The run directory, the metrics and the predictions of the selected tasks.
+        The run record: directory, config, metrics and the predictions of the selected tasks.
     """
-    out = Path(out_dir)
+    rundir = RunDir(out_dir)
     split = split if split is not None else suite.info.default_split
     tasks = select_tasks(suite, split=split, modes=modes, limit=limit, no_context=no_context)
-    config: dict[str, Any] = {
-        "petool_version": petool.__version__,
-        "suite": suite.name,
-        "suite_hash": suite_hash(suite),
-        "scorer": suite.info.scorer,
-        "split": split,
-        "modes": list(modes) if modes else None,
-        "limit": limit,
-        "no_context": no_context,
-        "backend": backend_spec or backend.name,
-        "concurrency": concurrency,
-        "seed": seed,
-        "n_tasks": len(tasks),
-        **(extra_config or {}),
-    }
-    _check_run_dir(out, config, resume)
+    spec = backend_spec or backend.name
+    config = RunConfig.model_validate(
+        {
+            "petool_version": petool.__version__,
+            "suite": suite.name,
+            "suite_hash": suite_hash(suite),
+            "scorer": suite.info.scorer,
+            "split": split,
+            "modes": list(modes) if modes else None,
+            "limit": limit,
+            "no_context": no_context,
+            "backend": spec,
+            "concurrency": concurrency,
+            "seed": seed,
+            "n_tasks": len(tasks),
+            **(extra_config or {}),
+        }
+    )
+    rundir.check(config, resume)
     backend.setup(suite)  # before config(): a backend may take settings from the suite
-    config["backend_config"] = backend.config()
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / CONFIG, config)
-    pred_path = out / PREDICTIONS
-    done = _prepare_resume(pred_path) if resume else {}
+    config.backend_config = backend.config()
+    rundir.write_config(config)
+    done = rundir.prepare_resume() if resume else {}
     pending = [t for t in tasks if t.id not in done]
     progress = Progress(total=len(tasks), done=len(tasks) - len(pending))
     progress.resumed = progress.done
     if on_progress:
         on_progress(progress)
     started = time.perf_counter()
-
     finished: list[Prediction] = []
 
     async def _go() -> None:
         try:
-            with JsonlAppender(pred_path, fsync_interval=fsync_interval) as writer:
+            with JsonlAppender(rundir.predictions_path, fsync_interval=fsync_interval) as writer:
                 finished[:] = await run_tasks(
                     backend,
                     pending,
@@ -434,40 +318,7 @@ def evaluate(
     # the file's content, without reading it back: what resume kept, then what was appended
     wanted = {t.id for t in tasks}
     predictions = [*(p for p in done.values() if p.id in wanted), *finished]
-    metrics = build_metrics(suite, tasks, predictions, backend_spec or backend.name)
-    metrics["run"] = {"wall_s": round(wall, 3), "resumed": progress.resumed, "split": split}
-    write_json(out / METRICS, metrics)
-    return RunResult(out_dir=out, metrics=metrics, predictions=predictions)
-
-
-def build_metrics(
-    suite: Suite, tasks: Sequence[Task], predictions: Sequence[Prediction], backend: str
-) -> dict[str, Any]:
-    """The metrics.json object: suite, backend, n, the scorer's output, usage totals."""
-    scored = score_predictions(suite, tasks, predictions)
-    usage = {
-        "prompt_tokens": sum(p.usage.prompt_tokens for p in predictions),
-        "completion_tokens": sum(p.usage.completion_tokens for p in predictions),
-        "cost": round(sum(p.usage.cost for p in predictions), 6),
-    }
-    latencies = sorted(p.latency_s for p in predictions)
-    timing = {
-        "mean_latency_s": round(sum(latencies) / len(latencies), 6) if latencies else 0.0,
-        "median_latency_s": round(latencies[len(latencies) // 2], 6) if latencies else 0.0,
-    }
-    return {"suite": suite.name, "backend": backend, **scored, "usage": usage, "timing": timing}
-
-
-def score(
-    suite: Suite,
-    predictions: Sequence[Prediction] | str | Path,
-    *,
-    split: str | None = None,
-    modes: Sequence[str] | None = None,
-    backend: str = "unknown",
-) -> dict[str, Any]:
-    """Score predictions (objects or a predictions.jsonl path) against a suite's split."""
-    preds = load_predictions(predictions) if isinstance(predictions, str | Path) else predictions
-    tasks = select_tasks(suite, split=split or suite.info.default_split, modes=modes)
-    wanted = {t.id for t in tasks}
-    return build_metrics(suite, tasks, [p for p in preds if p.id in wanted], backend)
+    info = RunInfo(wall_s=round(wall, 3), resumed=progress.resumed, split=split)
+    metrics = score_run(suite, tasks, predictions, backend=spec, run=info)
+    rundir.write_metrics(metrics)
+    return RunRecord(out_dir=rundir.path, config=config, metrics=metrics, predictions=predictions)
