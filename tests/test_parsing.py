@@ -7,7 +7,7 @@ import json
 import pytest
 
 from petool.parsing import ParseResult, parse_output
-from petool.parsing_literal import LiteralError, read_whole
+from petool.parsing.literal import LiteralError, read_whole
 from petool.prompts import render_answer
 from petool.schema import ToolCall
 

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from petool.parsing import parse_output
-from petool.parsing_abstain import is_none_name
-from petool.parsing_literal import read_whole
+from petool.parsing.abstain import is_none_name
+from petool.parsing.literal import read_whole
 from petool.schema import ToolCall
 
 FAST = settings(deadline=None, max_examples=200)

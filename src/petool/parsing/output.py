@@ -25,7 +25,7 @@ JSON call objects in text, anywhere in it (fenced or not, prose around them):
   ``{"tool_calls": [...]}`` or ``{"thought": ..., "action": {...}}``;
 * a list of call objects = several calls;
 * values as JSON or Python literals: single quotes, ``True/False/None``, trailing commas,
-  comments (see :mod:`petool.parsing_literal`); an object left open at the very end of the
+  comments (see :mod:`petool.parsing.literal`); an object left open at the very end of the
   text is closed (PEToolBench's own example answer lacks its last brace).
 
 Python call syntax: ``tool(a=1, b="x", c=[1, 2])``, dotted names
@@ -38,7 +38,7 @@ blocks are searched before the whole text. A JSON answer wins over Python call s
 each, the first value that decodes to a call (or to an abstention) wins, and with
 ``tool_names`` the first whose tools are all known, falling back to the first of any.
 
-Explicit abstention (``no_call``), a deliberately short list (:mod:`petool.parsing_abstain`):
+Explicit abstention (``no_call``), a deliberately short list (:mod:`petool.parsing.abstain`):
 
 * a call object whose tool is ``null`` or one of ``"none"``, ``"null"``, ``"no_call"``,
   ``"no call"``, ``"no_tool"``, ``"no tool"`` (e.g. ``{"tool_name": null, "parameters": {}}``);
@@ -58,8 +58,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from petool.parsing_abstain import FENCE, declines, is_none_name
-from petool.parsing_literal import LiteralError, read_kwargs, read_value, read_whole
+from petool.parsing.abstain import FENCE, declines, is_none_name
+from petool.parsing.literal import LiteralError, read_kwargs, read_value, read_whole
 from petool.schema import ToolCall
 
 ParseOutcome = Literal["ok", "no_call", "parse_error"]
