@@ -157,3 +157,25 @@ def test_suites_list_and_export(tmp_path):
         "tools.jsonl",
         "tasks.jsonl",
     }
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("scorer", "os:system"), ("prompt_style", "os:system"), ("scorer", "petool_evil_mod:f")],
+)
+def test_a_suite_file_naming_code_is_refused_before_any_import(tmp_path, suite_dir, field, value):
+    info = json.loads((suite_dir / "suite.json").read_text())
+    info[field] = value
+    (suite_dir / "suite.json").write_text(json.dumps(info))
+    marker = tmp_path / "imported"
+    (tmp_path / "petool_evil_mod.py").write_text(
+        f"open({str(marker)!r}, 'w').write('ran')\ndef f(*a): return {{}}\n"
+    )
+    run = tmp_path / "run"
+    args = ("--suite", str(suite_dir), "--backend", "oracle", "--limit", "2", "--out", str(run))
+    r = petool("eval", *args, env={"PYTHONPATH": f"{tmp_path}{os.pathsep}{PLUGINS}"})
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr
+    assert f"field '{field}'" in lines[0] and value in lines[0] and "registered:" in lines[0]
+    assert not marker.exists() and not run.exists()

@@ -26,10 +26,24 @@ def load_suite_dir(path: str | Path) -> Suite:
     if not root.is_dir():
         raise InputError(f"{root}: not a suite directory (expected {', '.join(SUITE_FILES)})")
     info = read_json_model(root / "suite.json", SuiteInfo)
+    check_names(info, root / "suite.json")
     tools = read_jsonl(root / "tools.jsonl", Tool)
     tasks = read_jsonl(root / "tasks.jsonl", Task)
     check_suite(root, tools, tasks)
     return Suite(info=info, tools=tools, tasks=tasks)
+
+
+def check_names(info: SuiteInfo, where: Path) -> None:
+    """A suite file names its scorer and prompt style; both must be registered.
+
+    Data names no code: a dotted path ``module:function`` in a file is refused before anything
+    is imported (a user's own scorer is registered, or installed as an entry point).
+    """
+    from petool.prompts.registry import prompt_styles
+    from petool.scoring.registry import scorers
+
+    scorers.check(info.scorer, f"{where}: field 'scorer'")
+    prompt_styles.check(info.prompt_style, f"{where}: field 'prompt_style'")
 
 
 def check_suite(root: Path, tools: list[Tool], tasks: list[Task]) -> None:
