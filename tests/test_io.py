@@ -93,3 +93,50 @@ def test_appender_writes_whole_lines(tmp_path):
     assert json.loads(lines[0])["arguments"] == {"x": "é"} and json.loads(lines[1]) == {
         "plain": True
     }
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"id": "a", "id": "b"}\n', "key 'id' is given twice"),
+        (b"[" * 100_000 + b"]" * 100_000 + b"\n", "nested deeper than 64"),
+        (b'{"a": ' + b'{"b": ' * 70 + b"1" + b"}" * 71 + b"\n", "nested deeper than 64"),
+        (b'{"id": "ok"}\n{"id": "caf\xe9"}\n', r"x\.jsonl:2: not valid UTF-8 \(byte 29"),
+        (b'{"id": "\\ud800"}\n', "lone UTF-16 surrogate"),
+    ],
+)
+def test_hostile_jsonl_is_one_line(tmp_path, content, message):
+    from petool.io import iter_jsonl_raw
+
+    p = tmp_path / "x.jsonl"
+    p.write_bytes(content)
+    with pytest.raises(InputError, match=message) as info:
+        list(iter_jsonl_raw(p))
+    assert "\n" not in str(info.value)
+
+
+def test_valid_edge_cases_still_read(tmp_path):
+    from petool.io import iter_jsonl_raw, read_json
+
+    p = tmp_path / "x.jsonl"
+    big = "é" * 5_000_000
+    p.write_bytes(
+        b'{"id": "a"}\r\n\r\n{"id": "\xce\xb1\\ud83d\\ude00"}\r\n' + f'{{"t": "{big}"}}\n'.encode()
+    )
+    rows = [value for _, value in iter_jsonl_raw(p)]
+    assert rows[0] == {"id": "a"} and rows[1] == {"id": "α😀"} and len(rows[2]["t"]) == 5_000_000
+    (tmp_path / "d.json").write_text('{"a": ' + "[" * 60 + "]" * 60 + "}")
+    assert read_json(tmp_path / "d.json")["a"]
+
+
+def test_a_fifo_is_refused_not_waited_on(tmp_path):
+    import os
+
+    from petool.io import read_json, read_jsonl
+
+    fifo = tmp_path / "tasks.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        read_jsonl(fifo, Task)
+    with pytest.raises(InputError, match="not a regular file"):
+        read_json(fifo)

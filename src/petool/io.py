@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -48,27 +50,115 @@ def parse_record(data: Any, model: type[M], where: str) -> M:
         raise InputError(f"{where}: {describe_validation_error(exc)}") from None
 
 
-def iter_jsonl_raw(path: str | Path) -> Iterator[tuple[int, Any]]:
-    """Yield ``(line_number, decoded_value)`` for each non-blank line of a JSONL file."""
-    p = Path(path)
+#: JSON nested deeper than this is refused (a task is about 6 levels deep).
+MAX_JSON_DEPTH = 64
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return obj
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests containers deeper than ``limit`` (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list))
+    return False
+
+
+def decode_json(text: str, where: str, *, whole_file: bool = False) -> Any:
+    """Decode one JSON document strictly; ``where`` (``FILE`` or ``FILE:LINE``) leads the error.
+
+    Refused with one :class:`InputError` line: invalid JSON, a key given twice in one object,
+    nesting deeper than :data:`MAX_JSON_DEPTH`, and lone UTF-16 surrogates (``"\\ud800"``),
+    which no UTF-8 file can hold.
+    """
     try:
-        fh = p.open("r", encoding="utf-8")
+        value = json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        at = f"{where}:{exc.lineno}" if whole_file else where
+        raise InputError(f"{at}: invalid JSON at column {exc.colno}: {exc.msg}") from None
+    except _DuplicateKey as exc:
+        raise InputError(f"{where}: key '{exc.key}' is given twice in one object") from None
+    except RecursionError:
+        raise InputError(f"{where}: JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+    if (text.count("[") + text.count("{") > MAX_JSON_DEPTH) and _depth_exceeds(
+        value, MAX_JSON_DEPTH
+    ):
+        raise InputError(f"{where}: JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(
+                f"{where}: a string holds a lone UTF-16 surrogate escape (\\ud800-\\udfff)"
+            ) from None
+    return value
+
+
+def _open_regular(p: Path) -> BinaryIO:
+    """Open a regular file for reading; anything else (a FIFO, a device) is refused."""
+    try:
+        info = p.stat()
     except FileNotFoundError:
         raise InputError(f"{p}: file not found") from None
     except OSError as exc:
         raise InputError(f"{p}: cannot read ({exc.strerror})") from None
-    with fh:
-        for lineno, line in enumerate(fh, start=1):
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{p}: is a directory, expected a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{p}: not a regular file (a pipe or a device); expected a file")
+    try:
+        return p.open("rb")
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read ({exc.strerror})") from None
+
+
+def _utf8(raw: bytes, where: str, offset: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{where}: not valid UTF-8 (byte {offset + exc.start} of the file: "
+            f"0x{raw[exc.start]:02x})"
+        ) from None
+
+
+def iter_jsonl_raw(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line_number, decoded_value)`` for each non-blank line of a JSONL file.
+
+    Lines end in LF or CRLF; each is strict UTF-8 JSON (see :func:`decode_json`).
+    """
+    p = Path(path)
+    offset = 0
+    with _open_regular(p) as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            where = f"{p}:{lineno}"
+            line = _utf8(raw, where, offset)
+            offset += len(raw)
             if not line.strip():
                 continue
-            try:
-                yield lineno, json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(
-                    f"{p}:{lineno}: invalid JSON at column {exc.colno}: {exc.msg}"
-                ) from None
-            except UnicodeDecodeError:
-                raise InputError(f"{p}:{lineno}: not valid UTF-8") from None
+            yield lineno, decode_json(line, where)
 
 
 def read_jsonl(path: str | Path, model: type[M]) -> list[M]:
@@ -79,20 +169,9 @@ def read_jsonl(path: str | Path, model: type[M]) -> list[M]:
 def read_json(path: str | Path) -> Any:
     """Read a JSON file; errors name the file, line and column."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{p}: file not found") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{p}: not valid UTF-8") from None
-    except OSError as exc:
-        raise InputError(f"{p}: cannot read ({exc.strerror})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{p}:{exc.lineno}: invalid JSON at column {exc.colno}: {exc.msg}"
-        ) from None
+    with _open_regular(p) as fh:
+        raw = fh.read()
+    return decode_json(_utf8(raw, str(p), 0), str(p), whole_file=True)
 
 
 def read_json_model(path: str | Path, model: type[M]) -> M:
