@@ -52,7 +52,22 @@ def parse_record(data: Any, model: type[M], where: str) -> M:
 
 #: JSON nested deeper than this is refused (a task is about 6 levels deep).
 MAX_JSON_DEPTH = 64
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_SURROGATE = re.compile(r"\\u[dD]([89a-fA-F])[0-9a-fA-F]{2}")
+_LOW_SURROGATE = re.compile(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+
+
+def _may_hold_lone_surrogate(text: str) -> bool:
+    """Whether a ``\\uD800``-``\\uDFFF`` escape in ``text`` is not part of a pair (fast:
+    literal scanning; an escaped backslash before it may give a false alarm, which the exact
+    check after it clears)."""
+    for match in _SURROGATE.finditer(text):
+        start, end = match.span()
+        if match.group(1) in "89abAB":  # high: a low must follow
+            if not _LOW_SURROGATE.match(text, end):
+                return True
+        elif not (start >= 6 and _SURROGATE.fullmatch(text, start - 6, start)):
+            return True
+    return False
 
 
 class _DuplicateKey(ValueError):
@@ -106,7 +121,7 @@ def decode_json(text: str, where: str, *, whole_file: bool = False) -> Any:
         value, MAX_JSON_DEPTH
     ):
         raise InputError(f"{where}: JSON nested deeper than {MAX_JSON_DEPTH} levels")
-    if _SURROGATE_ESCAPE.search(text):
+    if _may_hold_lone_surrogate(text):
         try:
             json.dumps(value, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
