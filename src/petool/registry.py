@@ -37,10 +37,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "petool.suites.toolspectrum",
     # until each benchmark is one package (its face registers all of its parts):
     "petool.prompts.ptbench",
-    "petool.prompts.toolspectrum",
-    "petool.scoring.petoolbench",
     "petool.scoring.ptbench",
-    "petool.scoring.toolspectrum",
 )
 
 

@@ -25,7 +25,8 @@ from petool.schema import (
     ToolCall,
     UserContext,
 )
-from petool.scoring.petoolbench import (
+from petool.scoring.registry import get_scorer
+from petool.suites.petoolbench import (
     extract_answer,
     is_petoolbench_results,
     judge_response,
@@ -34,7 +35,6 @@ from petool.scoring.petoolbench import (
     score_petoolbench,
     score_petoolbench_results,
 )
-from petool.scoring.registry import get_scorer
 
 GOLD_TOOL = "<Finance>.<Cheap FX>.<convert>"
 OTHER_PROVIDER = "<Finance>.<Fancy FX>.<convert>"

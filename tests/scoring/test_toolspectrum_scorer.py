@@ -1,5 +1,5 @@
 """The ``toolspectrum`` scorer on hand-built tasks, every number worked out by hand from the
-rules in ``petool.scoring.toolspectrum`` (APP / API accuracy; RP / PP / OP = F1 of
+rules in ``petool.suites.toolspectrum.scorer`` (APP / API accuracy; RP / PP / OP = F1 of
 (argument, value) pairs per argument kind, averaged over tasks whose gold has that kind)."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from petool.schema import (
     ToolCall,
 )
 from petool.scoring.registry import get_scorer
-from petool.scoring.toolspectrum import (
+from petool.suites.toolspectrum import (
     ToolIndex,
     pair_f1,
     read_answer,

@@ -15,10 +15,14 @@ from petool.errors import DataMissingError, InputError
 from petool.parsing import parse_output
 from petool.prompts.registry import render_messages
 from petool.schema import HistoryMode, Prediction, Suite
-from petool.scoring.petoolbench import score_petoolbench
-from petool.suites.petoolbench import load_petoolbench, task_id
-from petool.suites.petoolbench_files import read_llamafactory_file
-from petool.suites.petoolbench_parse import detect_mode, parse_prompt
+from petool.suites.petoolbench import (
+    detect_mode,
+    load_petoolbench,
+    parse_prompt,
+    read_llamafactory_file,
+    score_petoolbench,
+    task_id,
+)
 from petool.suites.registry import load_suite
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "petoolbench"

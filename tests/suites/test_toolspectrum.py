@@ -15,13 +15,13 @@ from petool.errors import DataMissingError, InputError
 from petool.prompts import render_messages
 from petool.run import evaluate, select_tasks
 from petool.schema import Prediction, Suite
-from petool.scoring.toolspectrum import score_toolspectrum
 from petool.suites.registry import load_suite
 from petool.suites.toolspectrum import (
     REQUIRED_FILES,
     SCENARIO_ROLES,
     load_toolspectrum,
     native_toolset,
+    score_toolspectrum,
 )
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "toolspectrum"

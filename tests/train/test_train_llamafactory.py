@@ -9,7 +9,7 @@ import pytest
 from petool.errors import InputError
 from petool.prompts import render_answer, render_messages
 from petool.suites.directory import export_suite_dir
-from petool.suites.petoolbench_files import read_llamafactory_file
+from petool.suites.petoolbench import read_llamafactory_file
 from petool.train.export import export_training_data
 from petool.train.llamafactory import examples_from_llamafactory, export_llamafactory, read_examples
 

@@ -1,7 +1,8 @@
 """Scoring: the scorer registry, petool's unified metrics, the error taxonomy, value matching.
 
-``get_scorer(suite.info.scorer)(suite, tasks, predictions)`` scores a run; per-benchmark official
-scorers live in their own modules here and register themselves with :func:`register_scorer`.
+``get_scorer(suite.info.scorer)(suite, tasks, predictions)`` scores a run; each benchmark's
+official scorer lives in its package ``petool.suites.<benchmark>``, which registers it with
+:func:`register_scorer` (nothing here imports a benchmark).
 """
 
 from petool.scoring.registry import Scorer, available_scorers, get_scorer, register_scorer

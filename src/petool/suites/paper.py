@@ -1,19 +1,21 @@
-"""The three papers' published numbers, and a run placed beside them (``--compare-paper``).
+"""Published numbers of the benchmarks' papers, and a run placed beside them (``--compare-paper``).
 
-Each suite's numbers are one dict of the same shape::
+Each benchmark's package registers its own paper numbers here, under its suite's name, kept
+beside the code that reproduces them::
+
+    @paper_registry.register("mybench")
+    def paper_numbers() -> dict: ...
+
+This module is generic: it holds no benchmark's figures. Every table is one dict of the same
+shape::
 
     {"source": "...", "scale": "fraction", "metrics": [...], "group_key": "by_mode",
      "results": {MODEL: {GROUP: {METRIC: value}}}}
 
 ``GROUP`` is where the number lives in petool's metrics: ``metrics[group_key][GROUP][METRIC]``
 (a history mode for PEToolBench, a scenario for ToolSpectrum, a split for PTBench), or
-``metrics[METRIC]`` when ``GROUP`` is ``"overall"``. PEToolBench's and PTBench's numbers come
-from their scorer modules' ``paper_numbers()`` (kept beside the code that reproduces them);
-ToolSpectrum's are here.
-
-ToolSpectrum (Cheng et al., ACL Findings 2025, arXiv 2505.13176), Table 3: APP accuracy of
-GPT-4o per scenario. Only the values petool could check are recorded; the rest of Table 3
-(other models, the API / RP / PP / OP columns) is to be added from the paper.
+``metrics[METRIC]`` when ``GROUP`` is ``"overall"``; a table without ``group_key`` is read
+as ``by_mode``.
 """
 
 from __future__ import annotations
@@ -26,11 +28,7 @@ from petool.errors import ConfigError
 from petool.registry import Registry
 
 SCALE = "fraction"
-GROUP_KEYS: dict[str, str] = {
-    "petoolbench": "by_mode",
-    "ptbench": "by_split",
-    "toolspectrum": "by_scenario",
-}
+DEFAULT_GROUP_KEY = "by_mode"
 
 #: Each benchmark's package registers ``paper_numbers() -> dict`` under its suite's name.
 paper_registry: Registry[Callable[[], dict[str, Any]]] = Registry("paper table")
@@ -40,7 +38,7 @@ def paper_numbers(suite: str) -> dict[str, Any] | None:
     """A suite's published numbers (a fresh copy), or None when petool has none.
 
     Args:
-        suite: ``petoolbench``, ``ptbench`` or ``toolspectrum`` (or a plugin's suite).
+        suite: a suite name (``petoolbench``, ``ptbench``, ``toolspectrum``, a plugin's).
 
     Returns:
         The dict described in the module docstring, with ``group_key`` always set.
@@ -49,7 +47,7 @@ def paper_numbers(suite: str) -> dict[str, Any] | None:
     if getter is None:
         return None
     numbers: dict[str, Any] = copy.deepcopy(getter())
-    numbers.setdefault("group_key", GROUP_KEYS.get(suite, "by_mode"))
+    numbers.setdefault("group_key", DEFAULT_GROUP_KEY)
     return numbers
 
 
@@ -84,7 +82,7 @@ def compare_with_paper(suite: str, metrics: dict[str, Any]) -> list[dict[str, An
     if numbers is None:
         known = ", ".join(sorted(all_paper_numbers()))
         raise ConfigError(f"no published numbers for suite '{suite}' (known: {known})")
-    group_key = str(numbers.get("group_key", GROUP_KEYS.get(suite, "")))
+    group_key = str(numbers["group_key"])
     rows: list[dict[str, Any]] = []
     for model, groups in numbers["results"].items():
         for group, cells in groups.items():

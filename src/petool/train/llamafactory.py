@@ -10,7 +10,7 @@ released training data does.
 
 **Input** (:func:`examples_from_llamafactory`): PEToolBench's released files
 (``dataset_sft/*.json``, ``dataset_dpo/*.json``, read and validated by
-:func:`petool.suites.petoolbench_files.read_llamafactory_file`) or petool's own exports, as
+:func:`petool.suites.petoolbench.read_llamafactory_file`) or petool's own exports, as
 TRL rows. A row with a ``system`` column becomes ``[system, user = instruction (+ "\\n" +
 input)]`` (LLaMA-Factory's own rendering); a row without one — PEToolBench's layout, whose
 ``instruction`` is the whole rendered prompt and ``input`` the query — becomes ``[system =
@@ -27,8 +27,7 @@ from typing import Any
 from petool.errors import InputError
 from petool.io import write_json
 from petool.schema import Suite, Task
-from petool.suites.petoolbench_files import read_llamafactory_file
-from petool.suites.petoolbench_parse import CODE_OF_MODE
+from petool.suites.petoolbench import CODE_OF_MODE, read_llamafactory_file
 from petool.train.checks import check_pairs, check_sft_rows
 from petool.train.datasets import PairSummary, dpo_rows, sft_rows
 

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from petool.errors import DataMissingError, InputError
 from petool.schema import HistoryMode
-from petool.suites.petoolbench_parse import MODE_CODES
+from petool.suites.petoolbench.modes import MODE_CODES
 
 FETCH_HINT = "fetch it again with `petool data fetch petoolbench` (or pass --data DIR)"
 COMBINED_NAME = "user_entries_test"

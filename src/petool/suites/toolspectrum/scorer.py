@@ -52,11 +52,10 @@ from typing import Any
 
 from petool.parsing import ParseResult, parse_output
 from petool.schema import Prediction, Suite, Task, Tool, ToolCall
-from petool.scoring.registry import register_scorer
 from petool.scoring.unified import score_tasks
-from petool.suites.paper import SCALE, paper_registry
+from petool.suites.toolspectrum.meta import TaskExtras
+from petool.suites.toolspectrum.scenarios import SCENARIOS
 
-SCENARIO_ORDER: tuple[str, ...] = ("persona", "environment", "persona_environment")
 PARAM_METRICS: dict[str, tuple[str, ...]] = {
     "persona": ("RP", "PP"),
     "environment": ("RP", "OP"),
@@ -187,9 +186,7 @@ def _role_names(task: Task, gold: ToolCall, tools: Mapping[str, Tool], role: str
 
 def scenario_of(task: Task) -> str:
     """The task's scenario (``meta.scenario``, else its split)."""
-    extra = task.meta.model_extra or {}
-    scenario = extra.get("scenario")
-    return scenario if isinstance(scenario, str) and scenario else task.meta.split
+    return TaskExtras.of(task).scenario or task.meta.split
 
 
 def _frac(num: float, den: int) -> float | None:
@@ -248,7 +245,6 @@ def _as_prediction(prediction: Prediction | None, answer: Answer) -> Prediction 
     )
 
 
-@register_scorer("toolspectrum")
 def score_toolspectrum(
     suite: Suite, tasks: Sequence[Task], predictions: Mapping[str, Prediction]
 ) -> dict[str, Any]:
@@ -268,7 +264,7 @@ def score_toolspectrum(
     groups: dict[str, list[tuple[Task, Answer]]] = {}
     for task, answer in judged:
         groups.setdefault(scenario_of(task), []).append((task, answer))
-    order = [s for s in SCENARIO_ORDER if s in groups] + sorted(set(groups) - set(SCENARIO_ORDER))
+    order = [s for s in SCENARIOS if s in groups] + sorted(set(groups) - set(SCENARIOS))
     by_scenario = {s: scenario_metrics(s, groups[s], index.tools) for s in order}
     normalized: dict[str, Prediction] = {}
     for task, answer in judged:
@@ -277,27 +273,3 @@ def score_toolspectrum(
             normalized[task.id] = pred
     unified = score_tasks(tasks, normalized, index.tools)
     return {**unified, "by_scenario": by_scenario, "unified": unified}
-
-
-TOOLSPECTRUM_PAPER: dict[str, Any] = {
-    "source": (
-        "Cheng et al., ToolSpectrum: Towards Personalized Tool Utilization for Large Language"
-        " Models, ACL Findings 2025, arXiv 2505.13176, Table 3"
-    ),
-    "scale": SCALE,
-    "metrics": ["APP", "API", "RP", "PP", "OP"],
-    "group_key": "by_scenario",
-    "results": {
-        "GPT-4o": {
-            "persona": {"APP": 0.80},
-            "environment": {"APP": 0.81},
-            "persona_environment": {"APP": 0.32},
-        },
-    },
-}
-
-
-@paper_registry.register("toolspectrum")
-def paper_numbers() -> dict[str, Any]:
-    """ToolSpectrum's Table 3 figures petool records."""
-    return TOOLSPECTRUM_PAPER

@@ -46,35 +46,22 @@ from petool.schema import (
     ToolCall,
     UserContext,
 )
-from petool.suites.petoolbench_files import (
+from petool.suites.petoolbench.files import (
     FETCH_HINT,
     TestFile,
     locate_test_files,
     read_json_document,
-    read_llamafactory_file,
 )
-from petool.suites.petoolbench_parse import (
-    CODE_OF_MODE,
-    MODE_CODES,
-    PROMPT_KEYS,
-    candidate_tool,
+from petool.suites.petoolbench.meta import NativeEntry, TaskExtras
+from petool.suites.petoolbench.modes import CODE_OF_MODE, PROMPT_KEYS
+from petool.suites.petoolbench.prompt_structure import (
     history_interactions,
     native_call,
-    observed_tool,
     parse_prompt,
-    tool_category,
 )
-from petool.suites.registry import register_suite
+from petool.suites.petoolbench.tools import candidate_tool, observed_tool, tool_category
 
-__all__ = [
-    "MODE_CODES",
-    "load_petoolbench",
-    "read_llamafactory_file",
-    "task_id",
-    "tasks_from_entries",
-]
-
-SUITE_NAME = "petoolbench"
+NAME = "petoolbench"
 DESCRIPTION = "PEToolBench (arXiv 2502.18980): 1,000 test users x 3 history modes, official scorer"
 
 
@@ -153,16 +140,16 @@ def _history_length(entry: Mapping[str, Any]) -> int | None:
     return value
 
 
-def _native(entry: Mapping[str, Any], mode: HistoryMode) -> dict[str, Any]:
+def _native(entry: Mapping[str, Any], mode: HistoryMode) -> NativeEntry:
     api = entry.get("api_ground_truth")
-    return {
-        "entry_id": entry["entry_id"],
-        "mode_code": CODE_OF_MODE[mode],
-        "func": entry.get("func"),
-        "tool_comb": entry.get("tool_comb"),
-        "num_tools_combined": entry.get("num_tools_combined"),
-        "api_id": api.get("api_id") if isinstance(api, dict) else None,
-    }
+    return NativeEntry(
+        entry_id=entry["entry_id"],
+        mode_code=CODE_OF_MODE[mode],
+        func=entry.get("func"),
+        tool_comb=entry.get("tool_comb"),
+        num_tools_combined=entry.get("num_tools_combined"),
+        api_id=api.get("api_id") if isinstance(api, dict) else None,
+    )
 
 
 def _entry_tasks(entry: Any, mode: HistoryMode | None, tools: _Toolset) -> list[Task]:
@@ -206,8 +193,7 @@ def _entry_tasks(entry: Any, mode: HistoryMode | None, tools: _Toolset) -> list[
             history_length=history_length,
             functional_group=group,
             preferred_tool=gold.tool,
-            history_shown=len(history),
-            native=_native(entry, m),
+            **TaskExtras(history_shown=len(history), native=_native(entry, m)).meta_fields(),
         )
         user = UserContext(user_id=str(entry_id), history=history, history_mode=m)
         tasks.append(
@@ -266,7 +252,7 @@ def _read_entries(
 def _default_dir() -> Path:
     from petool.suites.fetch import cache_dir  # lazy: the loader itself needs no network code
 
-    return Path(cache_dir(SUITE_NAME))
+    return Path(cache_dir(NAME))
 
 
 def _order(tasks: Sequence[Task]) -> list[Task]:
@@ -291,8 +277,8 @@ def load_files(files: Sequence[TestFile]) -> Suite:
         seen.add(t.id)
     modes = [m for m in HISTORY_MODES if any(t.user.history_mode == m for t in tasks)]
     info = SuiteInfo(
-        name=SUITE_NAME,
-        scorer=SUITE_NAME,
+        name=NAME,
+        scorer=NAME,
         prompt_style="faithful",
         description=DESCRIPTION,
         splits=["test"],
@@ -304,7 +290,6 @@ def load_files(files: Sequence[TestFile]) -> Suite:
     return Suite(info=info, tools=toolset.all(), tasks=_order(tasks))
 
 
-@register_suite(SUITE_NAME, DESCRIPTION)
 def load_petoolbench(data: Path | None = None) -> Suite:
     """Load PEToolBench's test set as a suite.
 
