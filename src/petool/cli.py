@@ -7,8 +7,10 @@ or 1 (the run failed); set ``PETOOL_DEBUG=1`` to see a traceback instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -18,7 +20,7 @@ import typer
 from rich.console import Console
 
 from petool.cli_errors import run_app
-from petool.errors import ConfigError, DataMissingError
+from petool.errors import ConfigError, DataMissingError, RunError
 from petool.schema import parse_history_modes
 
 app = typer.Typer(
@@ -63,6 +65,8 @@ def _progress_runner(total_hint: str) -> tuple[Any, Any]:
     handle = bar.add_task(total_hint, total=None, status="")
 
     def update(p: Any) -> None:
+        if not bar.live.is_started:  # shown from the first progress on: an input error
+            bar.start()  # found before the run starts prints only its one line
         status = []
         if p.resumed:
             status.append(f"resumed {p.resumed}")
@@ -99,6 +103,10 @@ def eval_cmd(
     concurrency: Annotated[int, typer.Option(min=1, help="backend calls in flight")] = 8,
     seed: Annotated[int, typer.Option(help="seed for sampling and retry jitter")] = 0,
     max_retries: Annotated[int, typer.Option(min=0, help="retries per failed request")] = 4,
+    max_error_rate: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="a larger share of backend errors fails the run"),
+    ] = 0.5,
     as_json: Annotated[bool, typer.Option("--json", help="print metrics.json")] = False,
     compare_paper: Annotated[
         bool, typer.Option("--compare-paper", help="place the run beside the paper's numbers")
@@ -165,35 +173,71 @@ def eval_cmd(
     model = make_backend(backend, seed=seed, concurrency=concurrency, **options)
     out_dir = out or _default_out(suite, backend)
     bar, update = _progress_runner(f"{loaded.name} · {backend}")
-    with bar:
-        result = evaluate(
-            loaded,
-            model,
-            out_dir=out_dir,
-            backend_spec=backend,
-            split=split,
-            modes=modes,
-            limit=limit,
-            no_context=no_context,
-            concurrency=concurrency,
-            resume=resume,
-            seed=seed,
-            retry=RetryPolicy(max_retries=max_retries),
-            on_progress=update,
+    try:
+        with contextlib.ExitStack() as stack:
+            stack.callback(bar.stop)
+            result = evaluate(
+                loaded,
+                model,
+                out_dir=out_dir,
+                backend_spec=backend,
+                split=split,
+                modes=modes,
+                limit=limit,
+                no_context=no_context,
+                concurrency=concurrency,
+                resume=resume,
+                seed=seed,
+                retry=RetryPolicy(max_retries=max_retries),
+                on_progress=update,
+                max_error_rate=max_error_rate,
+            )
+    except KeyboardInterrupt:
+        err_console.print(
+            f"interrupted: every finished task is in {out_dir}; resume with: "
+            f"{resume_command(out_dir)}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
-    if compare_paper:
-        from petool.report.table import paper_table
+        raise typer.Exit(130) from None
+    metrics = result.metrics
+    failed = metrics.status == "failed"
+    if compare_paper and not failed:
         from petool.suites.paper import compare_with_paper
 
-        rows = compare_with_paper(loaded.name, result.metrics.to_dict())
-        result.metrics.paper_comparison = rows
+        metrics.paper_comparison = compare_with_paper(loaded.name, metrics.to_dict())
     if as_json:
-        out_console.print_json(json.dumps(result.metrics.to_dict()))
+        out_console.print_json(json.dumps({**metrics.to_dict(), "run_dir": str(result.out_dir)}))
     else:
-        print_metrics(result.metrics.to_dict(), out_console)
-        if compare_paper:
-            out_console.print(paper_table(rows, f"{loaded.name}: this run beside the paper"))
+        print_metrics(metrics.to_dict(), out_console)
+        if metrics.paper_comparison is not None:
+            from petool.report.table import paper_table
+
+            title = f"{loaded.name}: this run beside the paper"
+            out_console.print(paper_table(metrics.paper_comparison, title))
         err_console.print(f"run directory: {result.out_dir}")
+    if failed and metrics.health is not None:
+        refused = "; not compared with the paper" if compare_paper else ""
+        raise RunError(f"run failed: {metrics.health.failure_line()}{refused} ({out_dir})")
+
+
+def resume_command(out_dir: Path) -> str:
+    """The command line that continues this run: the same options, ``--resume --out DIR``."""
+    args = list(sys.argv[1:])
+    kept: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg == "--out":
+            skip = True
+            continue
+        if arg.startswith("--out=") or arg == "--resume":
+            continue
+        kept.append(arg)
+    return shlex.join(["petool", *kept, "--resume", "--out", str(out_dir)])
 
 
 @app.command("score")

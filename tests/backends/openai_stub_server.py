@@ -246,6 +246,8 @@ def _handler_for(server: StubServer) -> type[BaseHTTPRequestHandler]:
             fault = script.faults[number - 1] if number <= len(script.faults) else "ok"
             if fault == "500":
                 self._error(500, "injected internal error")
+            elif fault == "401":
+                self._error(401, "injected: invalid API key")
             elif fault == "429":
                 headers = [("Retry-After", server.retry_after)]
                 if server.retry_after_ms is not None:

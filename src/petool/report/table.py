@@ -34,6 +34,7 @@ def metrics_table(metrics: dict[str, Any], title: str | None = None) -> Table:
     table.add_column("param acc %", justify="right")
     table.add_column("call acc %", justify="right")
     table.add_column("parse err", justify="right")
+    table.add_column("backend err", justify="right")
     by_mode: dict[str, Any] = metrics.get("by_mode", {})
     rows = [m for m in MODE_ORDER if m in by_mode] + sorted(set(by_mode) - set(MODE_ORDER))
     for mode in rows:
@@ -45,6 +46,7 @@ def metrics_table(metrics: dict[str, Any], title: str | None = None) -> Table:
             _pct(m.get("parameter_accuracy")),
             _pct(m.get("call_accuracy")),
             str(m.get("parse_errors", 0)),
+            str(m.get("backend_errors", 0)),
         )
     overall = metrics.get("overall", {})
     table.add_section()
@@ -55,6 +57,7 @@ def metrics_table(metrics: dict[str, Any], title: str | None = None) -> Table:
         _pct(overall.get("parameter_accuracy")),
         _pct(overall.get("call_accuracy")),
         str(overall.get("parse_errors", 0)),
+        str(overall.get("backend_errors", 0)),
         style="bold",
     )
     return table
@@ -109,6 +112,10 @@ def print_metrics(metrics: dict[str, Any], console: Console | None = None) -> No
         if table is not None:
             con.print(table)
     con.print(errors_line(metrics))
+    status = metrics.get("status")
+    if status in ("failed", "partial"):
+        con.print(f"status: {status} (see health in metrics.json)", markup=False)
+    con.print("the columns and every metric: docs/metrics.md", markup=False, style="dim")
 
 
 def paper_table(rows: list[dict[str, Any]], title: str) -> Table:

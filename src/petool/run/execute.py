@@ -22,11 +22,12 @@ from typing import Any
 
 import petool
 from petool.backends.base import Backend, BackendResponse
-from petool.errors import BackendError
+from petool.errors import BackendError, InputError
 from petool.io import JsonlAppender
 from petool.parsing import parse_output
+from petool.run.health import DEFAULT_MAX_ERROR_RATE, FailureWatch
 from petool.run.record import RunConfig, RunInfo, RunRecord
-from petool.run.rescore import score_run, select_tasks, suite_hash
+from petool.run.rescore import no_task_message, score_run, select_tasks, suite_hash
 from petool.run.rundir import RunDir
 from petool.schema import Prediction, Suite, Task
 
@@ -64,6 +65,7 @@ class Progress:
     backend_errors: int = 0
     parse_errors: int = 0
     throttled: int = 0
+    stopped_early: str | None = None  # the cause, when the first calls all failed for good
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -120,6 +122,7 @@ class _Executor:
         self.rng = random.Random(seed)
         self.trial = trial
         self.results: list[Prediction] = []
+        self.watch = FailureWatch()
 
     def _emit(self, pred: Prediction) -> None:
         self.writer.write(pred)
@@ -135,10 +138,16 @@ class _Executor:
     async def run_batch(self, batch: Sequence[Task], sem: asyncio.Semaphore) -> None:
         pending = list(batch)
         attempt = 0
+        last: list[BackendResponse] = []
+        latency = 0.0
         while pending:
             attempt += 1
             retry_after: float | None = None
             async with sem:
+                if self.watch.tripped:  # the first calls all failed for good: ask no more
+                    for task, resp in zip(pending, last, strict=False):  # record what was tried
+                        self._emit(to_prediction(task, resp, latency, attempt - 1, self.trial))
+                    return
                 start = time.perf_counter()  # time in the backend, not in the queue
                 try:
                     responses = await self.backend.generate(pending)
@@ -158,10 +167,18 @@ class _Executor:
                     msg = f"{type(exc).__name__}: {exc}"
                     responses = [BackendResponse(error=msg, retryable=True) for _ in pending]
                 latency = (time.perf_counter() - start) / max(len(pending), 1)
+            if self.watch.armed:
+                for resp in responses:
+                    self.watch.observe(resp.error)
+                if self.watch.tripped:
+                    self.progress.stopped_early = self.watch.tripped
+            give_up = attempt > self.retry.max_retries or self.watch.tripped is not None
             failed: list[Task] = []
+            last = []
             for task, resp in zip(pending, responses, strict=True):
-                if resp.error is not None and resp.retryable and attempt <= self.retry.max_retries:
+                if resp.error is not None and resp.retryable and not give_up:
                     failed.append(task)
+                    last.append(resp)
                     if resp.retry_after is not None:
                         retry_after = max(retry_after or 0.0, resp.retry_after)
                         self.progress.throttled += 1
@@ -239,6 +256,7 @@ def evaluate(
     on_progress: ProgressCallback | None = None,
     extra_config: dict[str, Any] | None = None,
     fsync_interval: float | None = 1.0,
+    max_error_rate: float = DEFAULT_MAX_ERROR_RATE,
 ) -> RunRecord:
     """Run ``backend`` on a suite's tasks into ``out_dir`` and score the predictions.
 
@@ -259,6 +277,8 @@ def evaluate(
         extra_config: further keys to record in config.json.
         fsync_interval: seconds between forced disk syncs of predictions.jsonl (every line is
             flushed at once either way, so a killed run loses nothing).
+        max_error_rate: a share of backend errors above this makes the run ``failed``
+            (``metrics.status``); so does a run in which no task got an answer.
 
     Returns:
         The run record: directory, config, metrics and the predictions of the selected tasks.
@@ -266,6 +286,8 @@ def evaluate(
     rundir = RunDir(out_dir)
     split = split if split is not None else suite.info.default_split
     tasks = select_tasks(suite, split=split, modes=modes, limit=limit, no_context=no_context)
+    if not tasks:
+        raise InputError(no_task_message(suite, split, modes))
     spec = backend_spec or backend.name
     config = RunConfig.model_validate(
         {
@@ -319,6 +341,14 @@ def evaluate(
     wanted = {t.id for t in tasks}
     predictions = [*(p for p in done.values() if p.id in wanted), *finished]
     info = RunInfo(wall_s=round(wall, 3), resumed=progress.resumed, split=split)
-    metrics = score_run(suite, tasks, predictions, backend=spec, run=info)
+    metrics = score_run(
+        suite,
+        tasks,
+        predictions,
+        backend=spec,
+        run=info,
+        max_error_rate=max_error_rate,
+        stopped_early=progress.stopped_early,
+    )
     rundir.write_metrics(metrics)
     return RunRecord(out_dir=rundir.path, config=config, metrics=metrics, predictions=predictions)

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from petool.run.health import RunHealth, RunStatus
 from petool.schema import HistoryMode, Prediction
 
 CONFIG = "config.json"
@@ -98,8 +99,10 @@ class Metrics(BaseModel):
 
     suite: str
     backend: str
+    status: RunStatus | None = None
     usage: UsageTotals = Field(default_factory=UsageTotals)
     timing: Timing = Field(default_factory=Timing)
+    health: RunHealth | None = None
     run: RunInfo | None = None
     paper_comparison: list[dict[str, Any]] | None = None
 
@@ -110,9 +113,14 @@ class Metrics(BaseModel):
 
     def to_dict(self) -> dict[str, Any]:
         """The metrics.json object: header, the scorer's blocks, totals, run facts."""
-        out: dict[str, Any] = {"suite": self.suite, "backend": self.backend, **self.scored}
+        out: dict[str, Any] = {"suite": self.suite, "backend": self.backend}
+        if self.status is not None:
+            out["status"] = self.status
+        out |= self.scored
         out["usage"] = self.usage.model_dump()
         out["timing"] = self.timing.model_dump()
+        if self.health is not None:
+            out["health"] = self.health.model_dump()
         if self.run is not None:
             out["run"] = self.run.model_dump()
         if self.paper_comparison is not None:

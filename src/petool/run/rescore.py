@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from petool.errors import InputError
+from petool.run.health import DEFAULT_MAX_ERROR_RATE, run_health
 from petool.run.record import Metrics, RunConfig, RunInfo, Timing, UsageTotals
 from petool.run.rundir import RunDir, load_predictions
 from petool.schema import ALL_SPLITS, NO_MODE, Prediction, Suite, Task
@@ -39,6 +40,16 @@ def select_tasks(
     if no_context:
         tasks = [t.without_context() for t in tasks]
     return tasks
+
+
+def no_task_message(suite: Suite, split: str | None, modes: Sequence[str] | None) -> str:
+    """The one line for a selection that matches no task (which modes the split has)."""
+    have = sorted({t.mode or NO_MODE for t in suite.split(split)})
+    chosen = f" and --mode {','.join(modes)}" if modes else ""
+    return (
+        f"suite '{suite.name}': no task matches split '{split}'{chosen}"
+        f" (the split's tasks have history modes: {', '.join(have) or 'none'})"
+    )
 
 
 def suite_hash(suite: Suite) -> str:
@@ -83,6 +94,8 @@ def score_run(
     *,
     backend: str,
     run: RunInfo | None = None,
+    max_error_rate: float = DEFAULT_MAX_ERROR_RATE,
+    stopped_early: str | None = None,
 ) -> Metrics:
     """Metrics of ``predictions`` on ``tasks``: the scorer's output, usage and timing totals.
 
@@ -93,10 +106,10 @@ def score_run(
     chosen = [p for p in predictions if p.id in wanted]
     scored = score_predictions(suite, tasks, chosen)
     usage, timing = _totals(chosen)
-    return Metrics.model_validate(
-        {"suite": suite.name, "backend": backend, **scored, "usage": usage, "timing": timing}
-        | ({"run": run} if run is not None else {})
-    )
+    health = run_health(tasks, chosen, max_error_rate=max_error_rate, stopped_early=stopped_early)
+    head = {"suite": suite.name, "backend": backend, "status": health.status}
+    tail = {"usage": usage, "timing": timing, "health": health}
+    return Metrics.model_validate(head | scored | tail | ({"run": run} if run is not None else {}))
 
 
 def score(
@@ -144,13 +157,16 @@ def rescore_file(
     chosen_split = (
         split or native.split or (config.split if config else None) or suite.info.default_split
     )
+    chosen_modes = modes or native.modes or (config.modes if config else None)
     tasks = select_tasks(
         suite,
         split=chosen_split,
-        modes=modes or native.modes or (config.modes if config else None),
+        modes=chosen_modes,
         limit=config.limit if config else None,
         no_context=config.no_context if config else False,
     )
+    if not tasks:
+        raise InputError(no_task_message(suite, chosen_split, chosen_modes))
     known = {t.id for t in suite.tasks}
     unknown = [pred.id for pred in native.predictions if pred.id not in known]
     if unknown:
