@@ -179,3 +179,59 @@ def test_a_suite_file_naming_code_is_refused_before_any_import(tmp_path, suite_d
     assert len(lines) == 1 and "Traceback" not in r.stderr
     assert f"field '{field}'" in lines[0] and value in lines[0] and "registered:" in lines[0]
     assert not marker.exists() and not run.exists()
+
+
+def _one_error_line(r: subprocess.CompletedProcess[str]) -> str:
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, r.stderr
+    return lines[0]
+
+
+def test_bad_output_paths_are_one_line_exit_2(tmp_path, suite_dir):
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("keep me")
+    base = ("eval", "--suite", str(suite_dir), "--backend", "oracle", "--limit", "2")
+    assert "not a directory" in _one_error_line(petool(*base, "--out", str(a_file)))
+    assert "is a file" in _one_error_line(petool(*base, "--out", str(a_file / "sub")))
+    assert "not a directory" in _one_error_line(petool(*base, "--out", "/dev/null"))
+    assert "cannot create" in _one_error_line(petool(*base, "--out", "/proc/petool/run"))
+    line = _one_error_line(petool("suites", "export", "demo", str(a_file)))
+    assert "not a directory" in line
+    assert a_file.read_text() == "keep me"
+
+
+def test_debug_keeps_the_exit_code(tmp_path, suite_dir):
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    r = petool("eval", "--suite", str(suite_dir), "--out", str(a_file), env={"PETOOL_DEBUG": "1"})
+    assert r.returncode == 2 and "Traceback" in r.stderr
+
+
+def test_nothing_is_overwritten_or_mixed(tmp_path, suite_dir):
+    other = tmp_path / "other-suite"
+    export_suite_dir(make_tiny_suite(3), other)
+    before = {p.name: p.read_bytes() for p in other.iterdir()}
+    run = ("eval", "--suite", str(suite_dir), "--backend", "oracle", "--limit", "2")
+    assert "--overwrite" in _one_error_line(petool(*run, "--out", str(other)))
+    assert "--overwrite" in _one_error_line(petool("suites", "export", "demo", str(other)))
+    assert {p.name: p.read_bytes() for p in other.iterdir()} == before
+    r = petool("suites", "export", "demo", str(other), "--overwrite")
+    assert r.returncode == 0, r.stderr
+    assert len((other / "tasks.jsonl").read_text().splitlines()) == 1920  # all splits
+    r = petool(*run, "--out", str(other), "--overwrite")
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in other.iterdir()) == [
+        "config.json",
+        "metrics.json",
+        "predictions.jsonl",
+    ]
+
+
+def test_resume_of_a_missing_or_empty_run_directory_simply_starts(tmp_path, suite_dir):
+    run = tmp_path / "never-started"
+    r = petool("eval", "--suite", str(suite_dir), "--backend", "oracle", "--limit", "3",
+               "--resume", "--out", str(run))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert len((run / "predictions.jsonl").read_text().splitlines()) == 3

@@ -100,6 +100,9 @@ def eval_cmd(
     ] = False,
     out: Annotated[Path | None, typer.Option(help="run directory")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="continue the run in --out")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="replace a non-empty --out whole")
+    ] = False,
     concurrency: Annotated[int, typer.Option(min=1, help="backend calls in flight")] = 8,
     seed: Annotated[int, typer.Option(help="seed for sampling and retry jitter")] = 0,
     max_retries: Annotated[int, typer.Option(min=0, help="retries per failed request")] = 4,
@@ -191,6 +194,7 @@ def eval_cmd(
                 retry=RetryPolicy(max_retries=max_retries),
                 on_progress=update,
                 max_error_rate=max_error_rate,
+                overwrite=overwrite,
             )
     except KeyboardInterrupt:
         err_console.print(
@@ -348,12 +352,20 @@ def suites_export(
     name: Annotated[str, typer.Argument(help="registered suite name")],
     dest: Annotated[Path, typer.Argument(help="directory to write")],
     data: Annotated[Path | None, typer.Option(help="the suite's data directory")] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="replace a non-empty DEST whole")
+    ] = False,
 ) -> None:
     """Write a registered suite out as a suite directory."""
+    from petool.io import claim_output_dir
     from petool.suites.directory import export_suite_dir
     from petool.suites.registry import load_suite
 
-    path = export_suite_dir(load_suite(name, data), dest)
+    claim_output_dir(dest, what="suite directory", overwrite=overwrite, create=False)
+    suite = load_suite(name, data)
+    path = export_suite_dir(
+        suite, claim_output_dir(dest, what="suite directory", overwrite=overwrite)
+    )
     err_console.print(f"wrote {path}")
 
 

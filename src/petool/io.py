@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
@@ -300,3 +301,62 @@ class JsonlAppender:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def claim_output_dir(
+    path: str | Path,
+    *,
+    what: str,
+    overwrite: bool = False,
+    own: Callable[[Path], bool] | None = None,
+    create: bool = True,
+) -> Path:
+    """Make ``path`` ready to be written as a ``what`` (e.g. "run directory"); return it.
+
+    A missing directory is created; an empty one is used; a non-empty one only when ``own``
+    says it is this command's own resumable output, or with ``overwrite``, which replaces it
+    whole (never mixes two outputs). Everything else is one :class:`InputError` line: a path
+    that is a file, a parent that is not a directory, a place that cannot be written.
+    ``create=False`` only checks that it could be created (nothing is left behind when the
+    command then stops before writing).
+    """
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise InputError(f"{p}: exists and is not a directory; choose a new {what}")
+    if p.is_dir() and any(p.iterdir()):
+        if own is not None and own(p):
+            return p
+        if not overwrite:
+            raise InputError(
+                f"{p}: not empty and not a {what} this command can continue; choose a new"
+                " directory, or pass --overwrite to replace it whole"
+            )
+        try:
+            shutil.rmtree(p)
+        except OSError as exc:
+            raise InputError(f"{p}: cannot replace it ({exc.strerror})") from None
+    if not create:
+        _check_creatable(p)
+        return p
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InputError(f"{p}: a parent of it is a file, not a directory") from None
+    except NotADirectoryError:
+        raise InputError(f"{p}: a parent of it is a file, not a directory") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot create it ({exc.strerror or exc})") from None
+    if not os.access(p, os.W_OK):
+        raise InputError(f"{p}: not writable")
+    return p
+
+
+def _check_creatable(p: Path) -> None:
+    """Refuse a directory path whose nearest existing ancestor is not a writable directory."""
+    ancestor = p
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError(f"{p}: a parent of it ({ancestor}) is a file, not a directory")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise InputError(f"{p}: cannot create it ({ancestor} is not writable)")

@@ -257,6 +257,7 @@ def evaluate(
     extra_config: dict[str, Any] | None = None,
     fsync_interval: float | None = 1.0,
     max_error_rate: float = DEFAULT_MAX_ERROR_RATE,
+    overwrite: bool = False,
 ) -> RunRecord:
     """Run ``backend`` on a suite's tasks into ``out_dir`` and score the predictions.
 
@@ -279,6 +280,8 @@ def evaluate(
             flushed at once either way, so a killed run loses nothing).
         max_error_rate: a share of backend errors above this makes the run ``failed``
             (``metrics.status``); so does a run in which no task got an answer.
+        overwrite: replace a non-empty ``out_dir`` whole (without it, a directory that is not
+            a run directory, or a run that has predictions, is refused).
 
     Returns:
         The run record: directory, config, metrics and the predictions of the selected tasks.
@@ -306,7 +309,7 @@ def evaluate(
             **(extra_config or {}),
         }
     )
-    rundir.check(config, resume)
+    rundir.check(config, resume, overwrite)
     backend.setup(suite)  # before config(): a backend may take settings from the suite
     config.backend_config = backend.config()
     rundir.write_config(config)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from petool.errors import InputError
 from petool.io import (
+    claim_output_dir,
     iter_jsonl_raw,
     parse_record,
     read_json_model,
@@ -54,15 +55,27 @@ class RunDir:
             return []
         return load_predictions(self.predictions_path)
 
-    def check(self, config: RunConfig, resume: bool) -> None:
-        """Refuse to start over a run's predictions, or to resume with other options."""
+    def is_run_dir(self) -> bool:
+        """Whether the directory holds a run (its config.json)."""
+        return self.config_path.is_file()
+
+    def check(self, config: RunConfig, resume: bool, overwrite: bool = False) -> None:
+        """Refuse to start over a run's predictions, to write into a directory that is not a
+        run's, or to resume with other options (nothing is created here)."""
+        pred = self.predictions_path
+        if not resume and not overwrite and pred.exists() and pred.stat().st_size > 0:
+            raise InputError(
+                f"{self.path}: run directory already has predictions; use --resume to"
+                " continue it, --out for a new one, or --overwrite to replace it"
+            )
+        claim_output_dir(
+            self.path,
+            what="run directory",
+            overwrite=overwrite and not resume,
+            own=None if overwrite and not resume else (lambda _: self.is_run_dir()),
+            create=False,
+        )
         if not resume:
-            pred = self.predictions_path
-            if pred.exists() and pred.stat().st_size > 0:
-                raise InputError(
-                    f"{self.path}: run directory already has predictions; use --resume to"
-                    " continue it or --out for a new one"
-                )
             return
         old = self.read_config()
         if old is None:
@@ -77,7 +90,7 @@ class RunDir:
 
     def write_config(self, config: RunConfig) -> None:
         """Write config.json (creating the directory)."""
-        self.path.mkdir(parents=True, exist_ok=True)
+        claim_output_dir(self.path, what="run directory", own=lambda _: True)
         write_json(self.config_path, config.model_dump(mode="json"))
 
     def write_metrics(self, metrics: Metrics) -> None:
