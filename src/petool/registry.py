@@ -35,9 +35,6 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "petool.suites.petoolbench",
     "petool.suites.ptbench",
     "petool.suites.toolspectrum",
-    # until each benchmark is one package (its face registers all of its parts):
-    "petool.prompts.ptbench",
-    "petool.scoring.ptbench",
 )
 
 

@@ -6,22 +6,32 @@ from __future__ import annotations
 
 import ast
 import json
+import time
 import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from petool.backends.oracle import gold_answer_text
 from petool.parsing import parse_output
-from petool.prompts.ptbench import python_literal, render_answer
 from petool.schema import Prediction, Suite, SuiteInfo, Task, ToolCall
-from petool.scoring.ptbench import ERROR_KEYS, include, score_ptbench
-from petool.scoring.ptbench_parse import PTBenchSyntaxError, parse_expression
-from petool.scoring.ptbench_resolve import PTBenchFormatError, parse_answer, unparse
 from petool.scoring.registry import get_scorer
-from petool.suites.ptbench import load_ptbench, record_task
-from petool.suites.ptbench_tools import Toolset
+from petool.suites.ptbench import load_ptbench
+from petool.suites.ptbench.answer import (
+    MAX_ANSWER_CHARS,
+    PTBenchFormatError,
+    PTBenchSyntaxError,
+    parse_answer,
+    parse_expression,
+    unparse,
+)
+from petool.suites.ptbench.loader import record_task
+from petool.suites.ptbench.prompt import python_literal, render_answer
+from petool.suites.ptbench.scorer import ERROR_KEYS, include, score_ptbench
+from petool.suites.ptbench.tools import Toolset
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ptbench"
 FOOD = {
@@ -574,6 +584,114 @@ def test_syntax_agrees_with_python(text: str) -> None:
 def test_unparse_agrees_with_python(source: str) -> None:
     """What a keyword-less call becomes, as ``ast.unparse`` writes it (fixed strings only)."""
     assert unparse(parse_expression(source)) == ast.unparse(ast.parse(source, mode="eval"))
+
+
+def _balanced(terms: list[str], op: str) -> str:
+    """``terms`` joined by ``op`` as a balanced tree (shallow, however many terms)."""
+    if len(terms) == 1:
+        return terms[0]
+    mid = len(terms) // 2
+    return f"({_balanced(terms[:mid], op)} {op} {_balanced(terms[mid:], op)})"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A:[f(x=" + "a(" * 100_000 + ")" * 100_000 + ")]",  # over MAX_ANSWER_CHARS
+        "A:[f(x=" + "a(" * 20_000 + ")" * 20_000 + ")]",  # Python: too many nested parentheses
+        "A:[f(x=a" + ".b" * 30_000 + ")]",  # Python's parser: RecursionError
+        "A:[f(x=" + "+".join(["1"] * 30_000) + ")]",  # the same
+        "A:[f(x=" + "-" * 30_000 + "1)]",  # Python's parser: MemoryError
+        "A:[f(x=g(" + "[" * 150 + "]" * 150 + "))]",  # deeper than MAX_DEPTH
+        "A:[f(x=g(a" + ".b" * 500 + "))]",  # the same, within Python's limits
+        "A:[f(x='" + "a" * MAX_ANSWER_CHARS + "')]",
+        "A:[f(x=[[1] * 100000] * 100000)]",  # 10**10 elements: refused before it is built
+        "A:[f(x=[[]] * 10**18)]",
+        "A:[f(x='ab' * 50001)]",
+        "A:[f(x=7 ** 4000)]",  # over MAX_INT_BITS
+        "A:[f(x=(10 ** 1000) ** 11)]",
+        "A:[f(x=1 << 20000)]",
+        "A:[f(x=" + _balanced(["([0] * 99999 == [0] * 99999)"] * 1000, "+") + ")]",  # MAX_WORK
+        "A:[f(x=" + _balanced(["(2 ** 9999 // 3 ** 3000)"] * 4000, "+") + ")]",
+    ],
+)
+def test_hostile_answers_fail_fast(text: str) -> None:
+    """Answers built to exhaust the stack, memory or time are quick format failures."""
+    start = time.perf_counter()
+    with pytest.raises(PTBenchFormatError):
+        parse_answer(text)
+    assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A:[f(x=g(" + "[" * 90 + "]" * 90 + "))]", "g(" + "[" * 90 + "]" * 90 + ")"),
+        ("A:[f(x=[1] * 100000)]", [1] * 100_000),
+        ("A:[f(x=7 ** 3500)]", 7**3500),
+        ("A:[f(x=[] * 10**18)]", []),
+        ("A:[f(x=" + _balanced(["1"] * 5000, "+") + ")]", 5000),
+    ],
+)
+def test_large_but_bounded_answers_are_read(text: str, expected: Any) -> None:
+    assert parse_answer(text) == ("A", [{"f": {"x": expected}}])
+
+
+_ATOMS = st.sampled_from(
+    ["0", "1", "-2", "3", "True", "None", "1.5", "'a'", "'bc'", "[]", "[1, 'x']", "(2,)", "{1: 2}"]
+)
+_OPERANDS = st.recursive(
+    _ATOMS,
+    lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from(["+", "-", "*", "//", "&", "|", "^"]), inner).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        ),
+        st.tuples(st.sampled_from(["-", "not ", "~"]), inner).map(lambda t: f"({t[0]}{t[1]})"),
+        st.tuples(inner, st.sampled_from(["<", "==", "in", "and", "or"]), inner).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        ),
+        st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
+        st.lists(inner, max_size=3).map(lambda items: "[" + ", ".join(items) + "]"),
+        st.tuples(inner, inner).map(lambda t: f"[{t[0]}, *{t[1]}]"),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    left=_OPERANDS, op=st.sampled_from(["+", "-", "*", "//", "/", "&", "|", "^"]), right=_OPERANDS
+)
+def test_arithmetic_agrees_with_python(left: str, op: str, right: str) -> None:
+    """A binary operation over literals has the value Python gives it (their ``eval``), or
+    fails where Python raises. The strings are built here from literals only, so ``eval`` on
+    them is safe."""
+    source = f"{left} {op} {right}"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected: Any = eval(source, {"__builtins__": {}})  # built from literals only
+    except Exception:
+        with pytest.raises(PTBenchFormatError):
+            parse_answer(f"A:[f(x={source})]")
+        return
+    assert repr(parse_answer(f"A:[f(x={source})]")) == repr(("A", [{"f": {"x": expected}}]))
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    st.text(max_size=80)
+    | st.lists(
+        st.sampled_from(["A", ":", "[", "]", "(", ")", "f", "x=", "1", ",", "-", "*", "'"])
+    ).map("".join)
+)
+def test_any_text_reads_or_fails_cleanly(text: str) -> None:
+    """Whatever the text, the reader returns an answer or raises PTBenchFormatError only."""
+    try:
+        _, calls = parse_answer(text)
+    except PTBenchFormatError:
+        return
+    assert isinstance(calls, list) and all(isinstance(c, dict) and len(c) == 1 for c in calls)
 
 
 # ---------------------------------------------------------------- whole splits, overall, oracles

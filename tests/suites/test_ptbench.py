@@ -11,18 +11,12 @@ import pytest
 
 from petool.backends.oracle import OracleBackend
 from petool.errors import DataMissingError, InputError
-from petool.prompts.ptbench import PROMPT_TEMPLATE, render_answer
 from petool.prompts.registry import render_messages
 from petool.run import evaluate, score
-from petool.scoring.ptbench import (
-    is_ptbench_generation,
-    paper_numbers,
-    read_generation,
-    read_ptbench_generation,
-    score_ptbench,
-)
-from petool.suites.ptbench import load_ptbench
-from petool.suites.ptbench_tools import extract_tools, platform_names
+from petool.suites.ptbench import load_ptbench, paper_numbers, read_generation, score_ptbench
+from petool.suites.ptbench.native import is_ptbench_generation, read_ptbench_generation
+from petool.suites.ptbench.prompt import PROMPT_TEMPLATE, render_answer
+from petool.suites.ptbench.tools import extract_tools, platform_names
 from petool.suites.registry import load_suite
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ptbench"

@@ -1,9 +1,9 @@
-"""PTBench's official metrics, reproduced exactly: the ``ptbench`` scorer.
+"""PTBench's official metrics, reproduced exactly: the ``ptbench`` scorer (:func:`score_ptbench`).
 
 Source: hyfshadow/PTBench at commit 9678ecc80b3b39fa9694f25662c44bf4245f0486 —
 ``src/test_acc.py`` (``include``, ``evaluate``, ``cal_acc``), ``src/test_error.py``
 (``error_analysis``, ``cal_error``), ``src/parse.py`` (``ast_parse``, reproduced without
-``eval`` in :mod:`petool.scoring.ptbench_resolve`) and ``src/overall.py`` (``conclude``).
+``eval`` in :mod:`.answer`) and ``src/overall.py`` (``conclude``).
 
 Per split (``untrained_user``, ``trained_user``), over its ``n`` samples:
 
@@ -50,26 +50,19 @@ carry the platform (``"<platform>.<function>"``).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from petool.schema import Prediction, Suite, Task, Tool
-from petool.scoring.ptbench_native import (
+from petool.scoring.unified import score_unified
+from petool.suites.ptbench.answer import Answer, PTBenchFormatError, parse_answer
+from petool.suites.ptbench.meta import SOURCE, ptbench_fields
+from petool.suites.ptbench.native import (
     answer_to_calls,
     calls_to_answer,
     gold_answer,
-    is_ptbench_generation,
     is_unified_answer,
-    read_generation,
-    read_ptbench_generation,
 )
-from petool.scoring.ptbench_resolve import Answer, PTBenchFormatError, parse_answer
-from petool.scoring.registry import register_scorer
-from petool.scoring.unified import score_unified
-from petool.suites.native import NativePredictions, native_readers
-from petool.suites.paper import paper_registry
 
-SOURCE = "hyfshadow/PTBench@9678ecc80b3b39fa9694f25662c44bf4245f0486"
 ACC_KEYS = (
     "format",
     "platforms",
@@ -89,19 +82,6 @@ ERROR_KEYS = (
     "value_error",
 )
 OVERALL = "overall"
-__all__ = [
-    "ACC_KEYS",
-    "ERROR_KEYS",
-    "answer_to_calls",
-    "include",
-    "is_ptbench_generation",
-    "judge_accuracy",
-    "judge_errors",
-    "paper_numbers",
-    "read_generation",
-    "read_ptbench_generation",
-    "score_ptbench",
-]
 
 
 def include(pred: Any, accepted: Any) -> bool:
@@ -224,20 +204,15 @@ def judge_errors(gold: Any, pred: Answer) -> dict[str, int]:
     }
 
 
-def native_of(task: Task) -> dict[str, Any]:
-    """The native fields the official scorer needs (``answer``, ``query_params``, ...)."""
-    native = (task.meta.model_extra or {}).get("native")
-    if isinstance(native, dict) and "answer" in native:
-        return {
-            "answer": native["answer"],
-            "query_params": native.get("query_params", task.meta.query_params),
-            "profile_params": native.get("profile_params", task.meta.profile_params),
-        }
-    return {
-        "answer": gold_answer(task.gold),
-        "query_params": task.meta.query_params,
-        "profile_params": task.meta.profile_params,
-    }
+def official_gold(task: Task) -> tuple[Any, list[str], list[str]]:
+    """What the official scorer judges a task by: the native answer, query and profile params
+    (rebuilt from the typed gold and meta for a task without them; see :mod:`.meta`)."""
+    native = ptbench_fields(task).native
+    if native.answer is None:
+        return gold_answer(task.gold), task.meta.query_params, task.meta.profile_params
+    query = task.meta.query_params if native.query_params is None else native.query_params
+    profile = task.meta.profile_params if native.profile_params is None else native.profile_params
+    return native.answer, query, profile
 
 
 def read_prediction(
@@ -267,17 +242,15 @@ def score_split(tasks: Sequence[Task], answers: Mapping[str, Answer | None]) -> 
     errors = dict.fromkeys(ERROR_KEYS, 0)
     parsed = format_errors = query_total = profile_total = 0
     for task in tasks:
-        native = native_of(task)
-        query_total += len(native["query_params"])
-        profile_total += len(native["profile_params"])
+        gold, query_params, profile_params = official_gold(task)
+        query_total += len(query_params)
+        profile_total += len(profile_params)
         answer = answers.get(task.id)
         if answer is None:
             format_errors += 1
             continue
         try:  # theirs: a bare `except Exception` around parsing and judging
-            result = judge_accuracy(
-                native["answer"], answer, native["query_params"], native["profile_params"]
-            )
+            result = judge_accuracy(gold, answer, query_params, profile_params)
         except Exception:  # reproduces the official scorer's catch-all
             pass
         else:
@@ -285,7 +258,7 @@ def score_split(tasks: Sequence[Task], answers: Mapping[str, Answer | None]) -> 
             for key, value in zip(acc_keys, result, strict=True):
                 sums[key] += value
         try:
-            found = judge_errors(native["answer"], answer)
+            found = judge_errors(gold, answer)
         except Exception:  # reproduces the official scorer's catch-all
             format_errors += 1
         else:
@@ -322,7 +295,6 @@ def unified_view(prediction: Prediction, answer: Answer | None, native: bool) ->
     return prediction.model_copy(update={"status": status, "calls": calls, "error": None})
 
 
-@register_scorer("ptbench")
 def score_ptbench(
     suite: Suite, tasks: Sequence[Task], predictions: Mapping[str, Prediction]
 ) -> dict[str, Any]:
@@ -365,40 +337,4 @@ def score_ptbench(
         "by_split": by_split,
         "unified": score_unified(suite, tasks, views),
         "official": {"source": SOURCE, "scored_from_petool_answers": converted},
-    }
-
-
-@native_readers.register("ptbench")
-def read_native(
-    path: Path, suite: Suite, mode: str | None, split: str | None
-) -> NativePredictions | None:
-    """The authors' generation.jsonl as predictions (None: not such a file)."""
-    if not is_ptbench_generation(path):
-        return None
-    preds, chosen_split = read_ptbench_generation(path, suite, split)
-    return NativePredictions(preds, "ptbench-generation", split=chosen_split)
-
-
-@paper_registry.register("ptbench")
-def paper_numbers() -> dict[str, Any]:
-    """PTBench's published numbers for ``--compare-paper`` (arXiv 2505.04072, Table 2).
-
-    ``results`` is empty: the table could not be read from the sources available offline when
-    this scorer was written (the stored copies of the paper stop before the results), and
-    numbers are never typed in from memory. Fill it as ``{model: {split: {column: value}}}``
-    (``split``: ``untrained_user``, ``trained_user`` or ``overall``; columns as in
-    :data:`ACC_KEYS`, fractions) once the table is at hand.
-
-    Returns:
-        ``{"source", "scale", "metrics", "group_key": "by_split", "results": {}}``.
-    """
-    return {
-        "source": (
-            "Huang et al., Advancing and Benchmarking Personalized Tool Invocation for LLMs,"
-            " arXiv 2505.04072, Table 2 (not yet recorded)"
-        ),
-        "scale": "fraction",
-        "metrics": list(ACC_KEYS),
-        "group_key": "by_split",
-        "results": {},
     }

@@ -1,4 +1,4 @@
-"""PTBench's own prompt and answer format: the ``ptbench`` prompt style.
+"""PTBench's own prompt and answer format: the ``ptbench`` prompt style (:func:`render_ptbench`).
 
 The prompt is the one of hyfshadow/PTBench ``src/predict_api.py`` (the same text as
 ``src/template.py``), commit 9678ecc80b3b39fa9694f25662c44bf4245f0486: a system message
@@ -21,8 +21,9 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from petool.prompts.registry import Messages, register_prompt_style
+from petool.prompts.registry import Messages
 from petool.schema import Task, Tool, ToolCall
+from petool.suites.ptbench.meta import RAW_PROFILE, ptbench_fields
 
 PROMPT_TEMPLATE = (
     "You are given a user profile:{profile}. \n"
@@ -35,7 +36,6 @@ PROMPT_TEMPLATE = (
     "You should respond in the format of {format} No other text MUST be included."
 )
 ANSWER_FORMAT = "platform:[func1(param1_name = param1_value, param2...), func2...]"
-RAW_PROFILE = "raw"  # meta.native["profile_kind"]: the profile was not a JSON object
 
 
 def render_system_prompt(profile: Any, platforms: Any, tools: Any) -> str:
@@ -43,11 +43,6 @@ def render_system_prompt(profile: Any, platforms: Any, tools: Any) -> str:
     return PROMPT_TEMPLATE.format(
         profile=profile, platforms=platforms, tools=tools, format=ANSWER_FORMAT
     )
-
-
-def _native(task: Task) -> dict[str, Any]:
-    native = (task.meta.model_extra or {}).get("native")
-    return native if isinstance(native, dict) else {}
 
 
 def _tool_entry(tool: Tool) -> dict[str, Any]:
@@ -65,18 +60,17 @@ def _derived_context(task: Task, tools: Mapping[str, Tool]) -> tuple[list[str], 
     return list(by_app), dict(by_app)
 
 
-@register_prompt_style("ptbench")
 def render_ptbench(task: Task, tools: Mapping[str, Tool]) -> Messages:
     """PTBench's prompt: the record's rendered system prompt (or one rebuilt from the task's
     profile, platforms and APIs, e.g. after ``without_context()``) and the query."""
     system = task.system_prompt
     if system is None:
-        native = _native(task)
+        native = ptbench_fields(task).native
         profile: Any = task.user.profile
-        if native.get("profile_kind") == RAW_PROFILE:
+        if native.profile_kind == RAW_PROFILE:
             profile = profile.get("text", "")
-        if "platforms" in native and "tools" in native:
-            platforms, apis = native["platforms"], native["tools"]
+        if native.has_context:
+            platforms, apis = native.platforms, native.tools
         else:
             platforms, apis = _derived_context(task, tools)
         system = render_system_prompt(profile, platforms, apis)

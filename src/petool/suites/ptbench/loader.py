@@ -1,4 +1,4 @@
-"""PTBench (Huang et al., arXiv 2505.04072) as a petool suite, plus its native output files.
+"""PTBench (Huang et al., arXiv 2505.04072) as a petool suite: :func:`load_ptbench`.
 
 Source: hyfshadow/PTBench at commit 9678ecc80b3b39fa9694f25662c44bf4245f0486 (the code read
 for this adapter: ``run.py``, ``src/predict_api.py``, ``src/predict_oss.py``,
@@ -14,32 +14,27 @@ and ``profile_params`` (the parameter names the query, resp. the profile, suppli
 Mapping into the schema:
 
 * Task ids ``<split>:<index>`` (0-based position in the file); ``meta.split`` is the split,
-  ``meta.category`` the gold platform, ``meta.index`` the position, ``meta.query_params`` /
-  ``meta.profile_params`` the native lists, ``meta.native`` the native ``answer``,
-  ``platforms``, ``tools`` (for the official scorer and the prompt). The default split is
-  ``all`` (both, as PTBench's own ``run.py`` runs them): the official scorer then reports each
-  split and their sample-weighted overall; ``--split untrained_user`` runs one.
+  ``meta.category`` the gold platform, ``meta.query_params`` / ``meta.profile_params`` the
+  native lists; the position and the native ``answer``, ``platforms``, ``tools`` (for the
+  official scorer and the prompt) are PTBench's own fields (:mod:`.meta`). The default split
+  is ``all`` (both, as PTBench's own ``run.py`` runs them): the official scorer then reports
+  each split and their sample-weighted overall; ``--split untrained_user`` runs one.
 * Gold: one :class:`~petool.schema.ToolCall` per answer function, named
   ``"<platform>.<function>"`` (platforms offer functions of the same name) with
   ``app=platform``; each parameter's first acceptable value goes to ``arguments``, the others
   to ``alternatives`` (a parameter with no acceptable value is left out of ``arguments`` and
-  kept in ``meta.native``).
+  kept in the native answer).
 * ``user_profile`` goes to ``user.profile`` (a non-object profile as ``{"text": ...}``); the
   user id is a hash of the profile. ``system_prompt`` is PTBench's rendered prompt
-  (:mod:`petool.prompts.ptbench`); suite prompt style and scorer are ``ptbench``.
+  (:mod:`.prompt`); suite prompt style and scorer are ``ptbench``.
 * Tools: the layout of ``tools`` could not be checked against the released files here, so
-  :mod:`petool.suites.ptbench_tools` reads the common shapes and every gold function is
-  added from the answers; tools are named ``"<platform>.<function>"``.
-
-PTBench's own output files (``generation.jsonl``) are read by
-:mod:`petool.scoring.ptbench_native`; its published numbers are
-:func:`petool.scoring.ptbench.paper_numbers`.
+  :mod:`.tools` reads the common shapes and every gold function is added from the answers;
+  tools are named ``"<platform>.<function>"``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -47,7 +42,6 @@ from typing import Any
 
 from petool.errors import DataMissingError, InputError
 from petool.io import read_json
-from petool.prompts.ptbench import RAW_PROFILE, render_system_prompt
 from petool.schema import (
     ALL_SPLITS,
     Suite,
@@ -57,13 +51,17 @@ from petool.schema import (
     ToolCall,
     UserContext,
 )
-from petool.scoring.ptbench import SOURCE
-from petool.scoring.ptbench_native import SPLIT_DIRS
-from petool.suites.ptbench_tools import Toolset, extract_tools
-from petool.suites.registry import register_suite
+from petool.suites.fetch import cache_dir
+from petool.suites.ptbench.meta import RAW_PROFILE, SOURCE, PTBenchNative
+from petool.suites.ptbench.prompt import render_system_prompt
+from petool.suites.ptbench.tools import Toolset, extract_tools
 
 NAME = "ptbench"
 DEFAULT_SPLIT = ALL_SPLITS  # both splits, as PTBench's run.py; ``--split trained_user`` for one
+SPLIT_DIRS: dict[str, str] = {
+    "untrained_user": "test_untrained_user",
+    "trained_user": "test_trained_user",
+}
 DATA_FILE = "data.json"
 REQUIRED_FILES: tuple[str, ...] = tuple(f"{d}/{DATA_FILE}" for d in SPLIT_DIRS.values())
 FETCH_HINT = "run `petool data fetch ptbench` to download it again"
@@ -73,17 +71,6 @@ _ANSWER_SHAPE = "expected [platform, [{function: {param: [acceptable values]}}, 
 
 def _fail(path: Path, index: int, field: str, problem: str) -> InputError:
     return InputError(f"{path}: record {index}: field '{field}': {problem}; {FETCH_HINT}")
-
-
-def _default_dir() -> Path:
-    try:
-        fetch = importlib.import_module("petool.suites.fetch")
-    except ImportError:
-        raise DataMissingError(
-            "PTBench: no data directory given and petool's data cache is unavailable; pass "
-            "--data DIR (the folder holding test_untrained_user/ and test_trained_user/)"
-        ) from None
-    return Path(fetch.cache_dir(NAME))
 
 
 def locate_data(root: Path) -> Path:
@@ -176,21 +163,21 @@ def record_task(path: Path, split: str, index: int, record: Any, toolset: Toolse
     candidates = toolset.add_all(extract_tools(record["tools"], record["platforms"]))
     candidates += [name for name in toolset.add_gold(gold) if name not in candidates]
     user, profile_kind = _user(record["user_profile"])
-    native = {
-        "answer": record["answer"],
-        "platforms": record["platforms"],
-        "tools": record["tools"],
-        "query_params": query_params,
-        "profile_params": profile_params,
-        "profile_kind": profile_kind,
-    }
+    native = PTBenchNative(
+        answer=record["answer"],
+        platforms=record["platforms"],
+        tools=record["tools"],
+        query_params=query_params,
+        profile_params=profile_params,
+        profile_kind=profile_kind,
+    )
     meta = TaskMeta(
         split=split,
         category=record["answer"][0],
         query_params=query_params,
         profile_params=profile_params,
-        index=index,
-        native=native,
+        index=index,  # PTBench's fields (.meta), kept in the meta extras on disk
+        native=native.model_dump(),
     )
     return Task(
         id=f"{split}:{index}",
@@ -205,7 +192,6 @@ def record_task(path: Path, split: str, index: int, record: Any, toolset: Toolse
     )
 
 
-@register_suite(NAME, DESCRIPTION)
 def load_ptbench(data: Path | None = None) -> Suite:
     """Load PTBench's two test splits as a suite.
 
@@ -222,7 +208,7 @@ def load_ptbench(data: Path | None = None) -> Suite:
         DataMissingError: a split file is missing (the message names the fetch command).
         InputError: a truncated or malformed file (file, record, field, what to do).
     """
-    root = locate_data(Path(data) if data is not None else _default_dir())
+    root = locate_data(Path(data) if data is not None else cache_dir(NAME))
     toolset = Toolset()
     tasks: list[Task] = []
     for split, folder in SPLIT_DIRS.items():

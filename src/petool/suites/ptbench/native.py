@@ -1,4 +1,4 @@
-"""PTBench's own output files as petool predictions; PTBench answers <-> petool calls.
+"""PTBench's own output files as petool predictions (:func:`read_native`); answers <-> calls.
 
 PTBench's runners (hyfshadow/PTBench ``src/predict_api.py``, ``src/predict_oss.py``, commit
 9678ecc80b3b39fa9694f25662c44bf4245f0486) write ``<output_dir>/test_<split>_user/
@@ -27,12 +27,11 @@ from petool.errors import InputError
 from petool.io import iter_jsonl_raw
 from petool.parsing import parse_output
 from petool.schema import ALL_SPLITS, Prediction, Suite, Task, Tool, ToolCall
-from petool.scoring.ptbench_resolve import Answer, PTBenchFormatError, parse_answer
+from petool.suites.native import NativePredictions
+from petool.suites.ptbench.answer import Answer, PTBenchFormatError, parse_answer
+from petool.suites.ptbench.loader import SPLIT_DIRS
+from petool.suites.ptbench.meta import ptbench_fields
 
-SPLIT_DIRS: dict[str, str] = {
-    "untrained_user": "test_untrained_user",
-    "trained_user": "test_trained_user",
-}
 GENERATION_FILE = "generation.jsonl"
 _FENCE = re.compile(r"^```[\w+-]*[ \t]*\n(.*)\n```$", re.S)
 
@@ -139,7 +138,7 @@ def _split_tasks(tasks: Sequence[Task]) -> dict[str, list[Task]]:
     for task in tasks:
         groups.setdefault(task.meta.split, []).append(task)
     for group in groups.values():
-        group.sort(key=lambda t: (t.meta.model_extra or {}).get("index", 0))
+        group.sort(key=lambda t: ptbench_fields(t).index)
     return groups
 
 
@@ -251,3 +250,13 @@ def read_ptbench_generation(
     if p.is_dir():
         return read_generation(p, suite.tasks), ALL_SPLITS
     return _read_generation_file(p, suite.tasks, known)
+
+
+def read_native(
+    path: Path, suite: Suite, mode: str | None, split: str | None
+) -> NativePredictions | None:
+    """The authors' generation.jsonl (or output_dir) as predictions; None: not such a file."""
+    if not is_ptbench_generation(path):
+        return None
+    preds, chosen_split = read_ptbench_generation(path, suite, split)
+    return NativePredictions(preds, "ptbench-generation", split=chosen_split)
