@@ -103,6 +103,10 @@ def eval_cmd(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="replace a non-empty --out whole")
     ] = False,
+    lenient: Annotated[
+        bool,
+        typer.Option("--lenient", help="a suite directory's problems as counted warnings"),
+    ] = False,
     concurrency: Annotated[int, typer.Option(min=1, help="backend calls in flight")] = 8,
     seed: Annotated[int, typer.Option(help="seed for sampling and retry jitter")] = 0,
     max_retries: Annotated[int, typer.Option(min=0, help="retries per failed request")] = 4,
@@ -150,7 +154,15 @@ def eval_cmd(
     if resume and out is None:
         raise ConfigError("--resume needs --out DIR (the run directory to continue)")
     modes = parse_history_modes(mode, "--mode")
-    loaded = load_suite(suite, data)
+    loaded = load_suite(suite, data, lenient=lenient)
+    if loaded.load_warnings:
+        err_console.print(
+            f"warning: {len(loaded.load_warnings)} problems in the suite (--lenient), first:"
+            f" {loaded.load_warnings[0]}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     options: dict[str, Any] = {
         "base_url": base_url,
         "api_key": api_key,

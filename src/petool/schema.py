@@ -181,6 +181,11 @@ class TaskMeta(_Model):
     query_params: list[str] = Field(default_factory=list)
     profile_params: list[str] = Field(default_factory=list)
     environment_params: list[str] = Field(default_factory=list)
+    open_candidates: bool = Field(
+        default=False,
+        exclude_if=lambda value: not value,  # written only when set: suites stay byte-stable
+        description="no candidate list: the task ranks the whole toolset (large catalogs)",
+    )
 
 
 class Task(_Model):
@@ -226,6 +231,11 @@ class Suite(_Model):
     info: SuiteInfo
     tools: list[Tool]
     tasks: list[Task]
+    load_warnings: list[str] = Field(
+        default_factory=list,
+        exclude=True,
+        description="problems a lenient load let through (counted in a run's config.json)",
+    )
 
     @property
     def name(self) -> str:

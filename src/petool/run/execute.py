@@ -306,6 +306,8 @@ def evaluate(
             "concurrency": concurrency,
             "seed": seed,
             "n_tasks": len(tasks),
+            "suite_warnings": len(suite.load_warnings),
+            "suite_warning_examples": suite.load_warnings[:20],
             **(extra_config or {}),
         }
     )

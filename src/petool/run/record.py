@@ -50,6 +50,8 @@ class RunConfig(BaseModel):
     seed: int = 0
     n_tasks: int = Field(default=0, ge=0)
     backend_config: dict[str, Any] = Field(default_factory=dict)
+    suite_warnings: int = Field(default=0, ge=0, description="problems a --lenient load let by")
+    suite_warning_examples: list[str] = Field(default_factory=list)
 
     #: the fields that must agree for ``--resume`` to continue a run directory
     RESUME_KEYS: ClassVar[tuple[str, ...]] = (

@@ -16,11 +16,15 @@ def is_suite_dir(path: str | Path) -> bool:
     return (Path(path) / "suite.json").is_file()
 
 
-def load_suite_dir(path: str | Path) -> Suite:
+def load_suite_dir(path: str | Path, *, lenient: bool = False) -> Suite:
     """Load and cross-check a suite directory.
 
-    Checks beyond the schema: tool names are unique, task ids are unique, every candidate
-    and every gold tool is in the toolset. Errors name the file and line.
+    Checks beyond the schema (:func:`check_suite`): unique tool names and task ids, every tool
+    a task names (candidates, gold, functional group, history) is in the toolset, the gold
+    tools are among the candidates (or the task is declared open with ``meta.open_candidates``),
+    and every task's split is declared in suite.json. Errors name the file and line; with
+    ``lenient`` the referential problems become warnings counted in ``suite.load_warnings``
+    (and in the config.json of a run), never silently dropped.
     """
     root = Path(path)
     if not root.is_dir():
@@ -29,8 +33,8 @@ def load_suite_dir(path: str | Path) -> Suite:
     check_names(info, root / "suite.json")
     tools = read_jsonl(root / "tools.jsonl", Tool)
     tasks = read_jsonl(root / "tasks.jsonl", Task)
-    check_suite(root, tools, tasks)
-    return Suite(info=info, tools=tools, tasks=tasks)
+    problems = check_suite(root, tools, tasks, splits=info.splits, lenient=lenient)
+    return Suite(info=info, tools=tools, tasks=tasks, load_warnings=problems)
 
 
 def check_names(info: SuiteInfo, where: Path) -> None:
@@ -46,8 +50,19 @@ def check_names(info: SuiteInfo, where: Path) -> None:
     prompt_styles.check(info.prompt_style, f"{where}: field 'prompt_style'")
 
 
-def check_suite(root: Path, tools: list[Tool], tasks: list[Task]) -> None:
-    """Referential checks of a suite; raises InputError naming file and line."""
+def check_suite(
+    root: Path,
+    tools: list[Tool],
+    tasks: list[Task],
+    *,
+    splits: list[str] | None = None,
+    lenient: bool = False,
+) -> list[str]:
+    """Referential checks of a suite; raises InputError naming file, line and field.
+
+    Duplicate tool names and task ids always stop. The rest (unknown tools, gold outside the
+    candidates, undeclared splits) stop too unless ``lenient``, which returns them instead.
+    """
     names: dict[str, int] = {}
     for i, tool in enumerate(tools, start=1):
         if tool.name in names:
@@ -56,18 +71,51 @@ def check_suite(root: Path, tools: list[Tool], tasks: list[Task]) -> None:
                 f" (first on line {names[tool.name]})"
             )
         names[tool.name] = i
+    problems: list[str] = []
+
+    def problem(line: str) -> None:
+        if not lenient:
+            raise InputError(line)
+        problems.append(line)
+
     seen: dict[str, int] = {}
+    declared = set(splits) if splits is not None else None
     for i, task in enumerate(tasks, start=1):
         where = f"{root / 'tasks.jsonl'}:{i}"
         if task.id in seen:
             raise InputError(f"{where}: field 'id': duplicate task id '{task.id}'")
         seen[task.id] = i
+        if declared is not None and task.meta.split not in declared:
+            problem(
+                f"{where}: field 'meta.split': split '{task.meta.split}' is not declared in"
+                f" suite.json (splits: {', '.join(sorted(declared))})"
+            )
         for j, cand in enumerate(task.candidates):
             if cand not in names:
-                raise InputError(f"{where}: field 'candidates.{j}': unknown tool '{cand}'")
+                problem(f"{where}: field 'candidates.{j}': unknown tool '{cand}'")
+        candidates = set(task.candidates)
         for j, call in enumerate(task.gold):
             if call.tool not in names:
-                raise InputError(f"{where}: field 'gold.{j}.tool': unknown tool '{call.tool}'")
+                problem(f"{where}: field 'gold.{j}.tool': unknown tool '{call.tool}'")
+            elif task.candidates and call.tool not in candidates:
+                problem(
+                    f"{where}: field 'gold.{j}.tool': '{call.tool}' is not among the task's"
+                    " candidates"
+                )
+        if task.gold and not task.candidates and not task.meta.open_candidates:
+            problem(
+                f"{where}: field 'candidates': empty, but the task has a gold call (list the"
+                " candidates, or set meta.open_candidates to rank the whole toolset)"
+            )
+        for j, name in enumerate(task.meta.functional_group):
+            if name not in names:
+                problem(f"{where}: field 'meta.functional_group.{j}': unknown tool '{name}'")
+        for j, step in enumerate(task.user.history):
+            if step.call.tool not in names:
+                problem(
+                    f"{where}: field 'user.history.{j}.call.tool': unknown tool '{step.call.tool}'"
+                )
+    return problems
 
 
 def export_suite_dir(suite: Suite, path: str | Path) -> Path:

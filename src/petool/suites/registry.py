@@ -31,15 +31,18 @@ def registered_suites() -> dict[str, str]:
     return suites.descriptions()
 
 
-def load_suite(name_or_dir: str | Path, data: str | Path | None = None) -> Suite:
+def load_suite(
+    name_or_dir: str | Path, data: str | Path | None = None, *, lenient: bool = False
+) -> Suite:
     """Load a registered suite by name, a suite directory by path, or (typed by the user) a
-    loader given as ``package.module:loader``."""
+    loader given as ``package.module:loader``. ``lenient``: a suite directory's referential
+    problems become counted warnings (``suite.load_warnings``) instead of stopping."""
     key = str(name_or_dir)
     loader = suites.find(key)
     if loader is not None:
         return loader(Path(data) if data is not None else None)
     if is_suite_dir(key):
-        return load_suite_dir(key)
+        return load_suite_dir(key, lenient=lenient)
     if Path(key).exists():
         raise InputError(f"{key}: not a suite directory (no suite.json inside)")
     if ":" in key and "/" not in key and "\\" not in key:  # package.module:loader
