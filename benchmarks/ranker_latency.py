@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from petool.backends.ranker_backend import RankerBackend
-from petool.ranker.embedder import MODEL_NAME, Embedder
+from petool.embedding import MODEL_NAME, Embedder
 from petool.schema import Suite, Task
 from petool.suites.registry import load_suite
 

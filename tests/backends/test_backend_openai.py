@@ -216,5 +216,6 @@ def test_options_that_cannot_work_are_config_errors(monkeypatch):
         make_backend("openai:gpt-4o", timeout=0)
     with pytest.raises(ConfigError, match="model name"):
         make_backend("openai:")
-    # options meant for other backends are ignored
-    make_backend("openai:gpt-4o", adapter="x", device="cpu", tensor_parallel_size=2)
+    # options meant for other backends are refused, naming the ones it takes
+    with pytest.raises(ConfigError, match=r"backend 'openai' takes no options 'adapter', 'dev"):
+        make_backend("openai:gpt-4o", adapter="x", device="cpu")

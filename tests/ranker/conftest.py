@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ranker_helpers import BagOfWordsEncoder, toolset
 
-from petool.ranker.embedder import Embedder, get_embedder
+from petool.embedding import Embedder, get_embedder
 from petool.schema import Tool
 
 

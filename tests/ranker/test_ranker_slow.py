@@ -12,8 +12,9 @@ from ranker_helpers import CANDIDATES, past, toolset, weather_task
 
 from petool.backends.ranker_backend import RankerBackend
 from petool.backends.registry import make_backend
+from petool.embedding import MODEL_NAME, Embedder
 from petool.errors import BackendError, ConfigError, InputError
-from petool.ranker import MODEL_NAME, Embedder, PersonalizedRanker
+from petool.ranker import PersonalizedRanker, RankerConfig
 from petool.schema import Suite, SuiteInfo, Task, UserContext
 
 pytestmark = pytest.mark.slow
@@ -94,10 +95,13 @@ def test_backend_answers_parseable_json_for_a_batch(minilm):
 
 
 def test_backend_requires_setup_and_validates_its_options():
-    backend = make_backend("ranker:half_life=3,sharpness=2", habit_weight="0.5", unknown=1)
+    base = RankerConfig(half_life=9.0, habit_weight=0.5)
+    backend = make_backend("ranker:half_life=3,sharpness=2", config=base, device=None)
     assert isinstance(backend, RankerBackend)
     config = backend.config()
     assert (config["half_life"], config["sharpness"], config["habit_weight"]) == (3.0, 2.0, 0.5)
+    with pytest.raises(ConfigError, match="backend 'ranker' takes no option 'habit_weight'"):
+        make_backend("ranker", habit_weight=0.5)
     with pytest.raises(BackendError, match="setup"):
         asyncio.run(backend.generate([weather_task()]))
     with pytest.raises(ConfigError, match="key=value"):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from synth_support import write_tiny_corpus
 
-from petool.ranker.embedder import get_embedder
+from petool.embedding import get_embedder
 from petool.schema import Interaction, Task, TaskMeta, Tool, ToolCall, UserContext
 from petool.synth.attributes import DIMENSION_NAMES, DIMENSIONS, offline_attributes
 from petool.synth.corpus import load_corpus

@@ -25,26 +25,16 @@ from petool.backends.registry import register_backend
 from petool.backends.sampling import (
     SamplingOptions,
     SamplingRequest,
-    accepted_options,
     cut_at_stop,
     require_module,
 )
 from petool.errors import BackendError, ConfigError, InputError
-from petool.prompts import get_prompt_style, render_messages, tools_as_openai_functions
+from petool.prompts import get_prompt_style, render_messages
+from petool.prompts.native import native_tools, style_for
 from petool.schema import Suite, Task, Tool, Usage
 
-NATIVE_STYLES = {"unified": "unified_native"}
 DTYPES = ("auto", "bfloat16", "float16", "float32")
 FALLBACK_ROLES = {"system": "System", "user": "User", "assistant": "Assistant"}
-
-
-def native_tools(task: Task, tools: dict[str, Tool]) -> list[dict[str, Any]]:
-    """The task's candidate tools as function schemas with their original names."""
-    chosen = [tools[name] for name in task.candidates] if task.candidates else list(tools.values())
-    functions, name_map = tools_as_openai_functions(chosen)
-    for function in functions:
-        function["function"]["name"] = name_map[function["function"]["name"]]
-    return functions
 
 
 def _fallback_prompt(messages: Sequence[dict[str, str]]) -> str:
@@ -94,9 +84,7 @@ class PromptBuilder:
 
     def setup(self, suite: Suite) -> str:
         """Resolve the prompt style for a suite (returns it)."""
-        style = self.style_option or suite.info.prompt_style
-        if self.tool_calling == "native":
-            style = NATIVE_STYLES.get(style, style)
+        style = style_for(self.style_option or suite.info.prompt_style, self.tool_calling)
         get_prompt_style(style)
         self.style = style
         self.tools = suite.tool_index()
@@ -166,7 +154,7 @@ class HFBackend(Backend):
 
     def __init__(
         self,
-        path: str,
+        path: str | None,
         *,
         adapter: str | Path | None = None,
         device: str | None = None,
@@ -345,7 +333,4 @@ class HFBackend(Backend):
         """Keep the model loaded (a later run reuses it); nothing to release per run."""
 
 
-@register_backend("hf")
-def make_hf(argument: str | None = None, **options: Any) -> HFBackend:
-    """Factory for ``hf:PATH_OR_ID`` (unknown options are ignored)."""
-    return HFBackend(argument or "", **accepted_options(HFBackend, options))
+register_backend("hf")(HFBackend)  # the class is the factory: its keywords are its options

@@ -43,11 +43,11 @@ from petool.backends.registry import register_backend
 from petool.backends.sampling import (
     SamplingOptions,
     SamplingRequest,
-    accepted_options,
     require_module,
 )
 from petool.errors import BackendError, ConfigError, InputError
 from petool.prompts import get_prompt_style, render_messages, tools_as_openai_functions
+from petool.prompts.native import style_for
 from petool.schema import Suite, Task, Tool, Usage
 
 OFFICIAL_BASE_URL = "https://api.openai.com/v1"
@@ -56,7 +56,6 @@ CONNECTIONS_PER_CLIENT = 16
 JSON_HEADERS = {"Content-Type": "application/json"}
 TOOL_CALLING_MODES = ("text", "native")
 TRANSPORTS = ("auto", "sdk", "http")
-NATIVE_STYLES = {"unified": "unified_native"}
 
 
 def _aiohttp_installed() -> bool:
@@ -96,7 +95,7 @@ def resolve_transport(choice: str, base_url: str) -> str:
     if choice == "sdk":
         return "sdk+aiohttp" if _aiohttp_transport() else "sdk+httpx"
     if choice == "sdk+aiohttp" and not _aiohttp_transport():
-        raise ConfigError("--transport sdk+aiohttp needs aiohttp: pip install 'openai[aiohttp]'")
+        raise ConfigError("--transport sdk+aiohttp needs aiohttp: pip install 'petool[openai]'")
     return choice
 
 
@@ -127,7 +126,7 @@ class OpenAIBackend(Backend):
 
     def __init__(
         self,
-        model: str,
+        model: str | None,
         *,
         base_url: str | None = None,
         api_key: str | None = None,
@@ -186,9 +185,7 @@ class OpenAIBackend(Backend):
 
     def setup(self, suite: Suite) -> None:
         """Take the suite's tools, prompt style and faithful-mode sampling."""
-        style = self._style_option or suite.info.prompt_style
-        if self.tool_calling == "native":
-            style = NATIVE_STYLES.get(style, style)
+        style = style_for(self._style_option or suite.info.prompt_style, self.tool_calling)
         get_prompt_style(style)  # unknown style: ConfigError now, not per task
         self.prompt_style = style
         self.sampling = self._sampling.resolve(suite, style)
@@ -394,7 +391,4 @@ class OpenAIBackend(Backend):
             self.cache.close()
 
 
-@register_backend("openai")
-def make_openai(argument: str | None = None, **options: Any) -> OpenAIBackend:
-    """Factory for ``openai:MODEL`` (unknown options are ignored)."""
-    return OpenAIBackend(argument or "", **accepted_options(OpenAIBackend, options))
+register_backend("openai")(OpenAIBackend)  # the class is the factory: its keywords are its options

@@ -40,6 +40,6 @@ class OracleBackend(Backend):
 
 
 @register_backend("oracle")
-def make_oracle(argument: str | None = None, **options: Any) -> OracleBackend:
-    """Factory for ``oracle``."""
+def make_oracle(argument: str | None = None) -> OracleBackend:
+    """Factory for ``oracle`` (no options of its own)."""
     return OracleBackend()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from petool.errors import InputError
+from petool.errors import ConfigError, InputError
 
 PRICES_ENV = "PETOOL_PRICES"
 
@@ -123,7 +123,9 @@ def load_price_file(path: str | Path) -> dict[str, Price]:
         try:
             yaml: Any = importlib.import_module("yaml")
         except ImportError:
-            raise InputError(f"{p}: reading YAML needs PyYAML (pip install pyyaml)") from None
+            raise ConfigError(
+                f"{p}: a YAML price table needs PyYAML: pip install 'petool[openai]'"
+            ) from None
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:

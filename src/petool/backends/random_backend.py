@@ -44,6 +44,6 @@ class RandomBackend(Backend):
 
 
 @register_backend("random")
-def make_random(argument: str | None = None, *, seed: int = 0, **options: Any) -> RandomBackend:
+def make_random(argument: str | None = None, *, seed: int = 0) -> RandomBackend:
     """Factory for ``random`` (``random:SEED`` overrides ``--seed``)."""
     return RandomBackend(seed=int(argument) if argument else seed)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 from petool.backends.base import Backend, BackendResponse
 from petool.backends.registry import register_backend
+from petool.embedding import TextEncoder
 from petool.errors import BackendError, ConfigError
-from petool.ranker.embedder import TextEncoder
 from petool.ranker.model import PersonalizedRanker, RankerConfig
 from petool.schema import Suite, Task
 
@@ -73,9 +73,9 @@ class RankerBackend(Backend):
 _CONFIG_FIELDS = {f.name: f.type for f in fields(RankerConfig)}
 
 
-def _parse_overrides(argument: str | None, options: dict[str, Any]) -> RankerConfig:
-    """Hyperparameters from ``ranker:key=value,key=value`` and same-named options."""
-    values: dict[str, Any] = {k: v for k, v in options.items() if k in _CONFIG_FIELDS}
+def _parse_overrides(argument: str | None, base: RankerConfig | None) -> RankerConfig:
+    """``base`` (default: the defaults) with the hyperparameters of ``ranker:key=value,...``."""
+    values: dict[str, str] = {}
     for part in (argument or "").split(","):
         if not part.strip():
             continue
@@ -92,11 +92,11 @@ def _parse_overrides(argument: str | None, options: dict[str, Any]) -> RankerCon
         kind = int if _CONFIG_FIELDS[key] in (int, "int") else float
         try:
             config[key] = kind(raw)
-        except (TypeError, ValueError):
+        except ValueError:
             raise ConfigError(
                 f"backend 'ranker': option '{key}' expects a number, got {raw!r}"
             ) from None
-    return RankerConfig(**config)
+    return replace(base or RankerConfig(), **config)
 
 
 @register_backend("ranker")
@@ -105,14 +105,12 @@ def make_ranker(
     *,
     seed: int | None = 0,
     device: str | None = None,
-    **options: Any,
+    config: RankerConfig | None = None,
 ) -> RankerBackend:
-    """Factory for ``ranker`` (``ranker:half_life=3,habit_weight=2`` sets hyperparameters).
-
-    Unknown options are ignored so the CLI can pass its common options to every backend.
-    """
+    """Factory for ``ranker`` (``ranker:half_life=3,habit_weight=2`` sets hyperparameters,
+    over those of ``config``)."""
     return RankerBackend(
-        config=_parse_overrides(argument, options),
+        config=_parse_overrides(argument, config),
         device=device or "cpu",
         seed=int(seed) if seed is not None else 0,
     )

@@ -1,5 +1,5 @@
-"""Sampling options shared by the model backends (``openai:``, ``hf:``, ``vllm:``), and two
-small helpers for backend options (which keywords a backend takes, which packages it needs).
+"""Sampling options shared by the model backends (``openai:``, ``hf:``, ``vllm:``), and a
+small helper for the packages a backend needs.
 
 Defaults make runs repeatable: temperature 0 and a fixed seed. A suite whose faithful prompt
 comes with its authors' own sampling (e.g. the papers' temperature 0.1) says so in its
@@ -10,8 +10,7 @@ uses the ``faithful`` prompt style. Options given by the user always win.
 from __future__ import annotations
 
 import importlib.util
-import inspect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -170,16 +169,6 @@ def cut_at_stop(text: str, stop: Sequence[str]) -> str:
         if 0 <= index < cut:
             cut = index
     return text[:cut]
-
-
-def accepted_options(factory: Callable[..., Any], options: Mapping[str, Any]) -> dict[str, Any]:
-    """The options ``factory`` takes as keywords, without those that are None.
-
-    Backend factories get every CLI option; each backend keeps its own and ignores the rest.
-    """
-    params = inspect.signature(factory).parameters
-    keywords = {n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
-    return {k: v for k, v in options.items() if k in keywords and v is not None}
 
 
 def require_module(module: str, spec: str, extra: str) -> None:

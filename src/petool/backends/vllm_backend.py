@@ -24,7 +24,6 @@ from petool.backends.registry import register_backend
 from petool.backends.sampling import (
     SamplingOptions,
     SamplingRequest,
-    accepted_options,
     cut_at_stop,
     require_module,
 )
@@ -83,7 +82,7 @@ class VLLMBackend(Backend):
 
     def __init__(
         self,
-        path: str,
+        path: str | None,
         *,
         adapter: str | Path | None = None,
         tensor_parallel_size: int | None = None,
@@ -217,7 +216,4 @@ class VLLMBackend(Backend):
         return merge_results(len(tasks), errors, results)
 
 
-@register_backend("vllm")
-def make_vllm(argument: str | None = None, **options: Any) -> VLLMBackend:
-    """Factory for ``vllm:PATH_OR_ID`` (unknown options are ignored)."""
-    return VLLMBackend(argument or "", **accepted_options(VLLMBackend, options))
+register_backend("vllm")(VLLMBackend)  # the class is the factory: its keywords are its options

@@ -4,11 +4,10 @@ Functional relevance from sentence embeddings of the instruction and each tool's
 functionality; the user's preference over tool attributes learned from their history;
 parameters filled from the instruction, history, profile and environment.
 
-The embedding model loads only when a ranker first embeds text.
+The embedding model (:mod:`petool.embedding`) loads only when a ranker first embeds text.
 """
 
 from petool.ranker.arguments import FilledArguments, fill_arguments
-from petool.ranker.embedder import MODEL_NAME, Embedder, TextEncoder, get_embedder, load_model
 from petool.ranker.model import CandidateScore, PersonalizedRanker, RankerConfig, Ranking
 from petool.ranker.preference import (
     AttributeSpace,
@@ -20,21 +19,16 @@ from petool.ranker.preference import (
 from petool.ranker.relevance import functional_group, relevance_scores, schema_fit, tool_text
 
 __all__ = [
-    "MODEL_NAME",
     "AttributeSpace",
     "CandidateScore",
-    "Embedder",
     "FilledArguments",
     "PersonalizedRanker",
     "RankerConfig",
     "Ranking",
-    "TextEncoder",
     "advantages",
     "change_point",
     "fill_arguments",
     "functional_group",
-    "get_embedder",
-    "load_model",
     "recency_weights",
     "relevance_scores",
     "schema_fit",

@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from petool.embedding import MODEL_NAME, TextEncoder, get_embedder
 from petool.ranker.arguments import FilledArguments, fill_arguments
-from petool.ranker.embedder import MODEL_NAME, TextEncoder, get_embedder
 from petool.ranker.preference import (
     AttributeSpace,
     advantages,

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from petool.ranker.embedder import TextEncoder
+from petool.embedding import TextEncoder
 from petool.schema import Tool
 from petool.synth.llm import LLMRequest
 from petool.synth.values import profile_key

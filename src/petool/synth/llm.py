@@ -5,10 +5,11 @@ payload, sent after a ``## Request`` heading) and a parser for the JSON object t
 answers. Requests go through any petool backend (``openai:MODEL`` with ``--base-url`` for
 any OpenAI-compatible server, ``hf:``, ``vllm:``): each request becomes a task rendered by
 the prompt style :func:`synth_messages`. Up to ``concurrency`` requests are in flight;
-failures the backend marks retryable (429, 5xx, timeouts, broken bodies) are retried with
-backoff (honouring ``Retry-After``); an answer that is not the JSON the stage wants is asked
-again up to ``max_attempts`` times and then given up (the stage falls back to its offline
-result and counts it).
+failures the backend marks retryable (429, 5xx, timeouts, broken bodies) are retried by
+:class:`petool.retry.RetryPolicy` (``Retry-After`` taken at its word, else exponential backoff
+with jitter drawn from a ``random.Random`` seeded by the run's seed and the request); an
+answer that is not the JSON the stage wants is asked again up to ``max_attempts`` times and
+then given up (the stage falls back to its offline result and counts it).
 
 Every parsed answer is appended to ``<cache_dir>/llm-<stage>.jsonl`` the moment it arrives,
 keyed by a hash of the prompt and the model, so a killed run resumes without repeating a
@@ -30,12 +31,12 @@ from typing import Any, Protocol, TypeVar
 from petool.backends.base import Backend, BackendResponse
 from petool.errors import BackendError, RunError
 from petool.io import JsonlAppender, iter_jsonl_raw, repair_torn_tail
+from petool.retry import RetryPolicy
 from petool.schema import Suite, SuiteInfo, Task, Tool
 
 T = TypeVar("T")
 REQUEST_HEADING = "## Request\n"
 PROMPT_STYLE = "petool.synth.llm:synth_messages"
-MAX_BACKOFF_S = 8.0
 
 
 class StageProgress(Protocol):
@@ -177,7 +178,9 @@ class SynthLLM:
         model: a name for the model (part of every cache key).
         cache_dir: where answers are cached (None: no cache).
         concurrency: requests in flight at once.
-        max_retries: retries of a request the backend reports as failed and retryable.
+        retry: how often and how long to wait before retrying a request the backend reports
+            as failed and retryable.
+        seed: seeds the retry jitter (with each request's key, so waits repeat run to run).
         max_attempts: times a request is asked when the answer is not what the stage wants.
         progress: opens a progress bar per stage.
     """
@@ -186,7 +189,8 @@ class SynthLLM:
     model: str
     cache_dir: Path | None = None
     concurrency: int = 16
-    max_retries: int = 4
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    seed: int = 0
     max_attempts: int = 3
     progress: ProgressFactory = no_progress
     stats: dict[str, StageStats] = field(default_factory=dict)
@@ -205,7 +209,9 @@ class SynthLLM:
             instruction=request.user,
             system_prompt=request.system,
         )
-        for attempt in range(self.max_retries + 1):
+        rng = random.Random(f"{self.seed}:{request.key}")
+        max_retries = self.retry.max_retries
+        for attempt in range(max_retries + 1):
             try:
                 response = (await self.backend.generate([task]))[0]
             except BackendError as exc:
@@ -215,16 +221,13 @@ class SynthLLM:
             stats.sent += 1
             if response.error is None:
                 return response.output
-            if not response.retryable or attempt == self.max_retries:
+            if not response.retryable or attempt == max_retries:
                 raise RunError(
                     f"LLM request '{request.key}' failed after {attempt + 1} attempt(s): "
                     f"{response.error} (finished answers are cached; run again to resume)"
                 )
             stats.retries += 1
-            wait = response.retry_after
-            if wait is None:
-                wait = min(MAX_BACKOFF_S, 0.25 * 2**attempt) * (0.5 + random.random() / 2)
-            await asyncio.sleep(min(wait, MAX_BACKOFF_S * 4))
+            await asyncio.sleep(self.retry.delay(attempt + 1, response.retry_after, rng))
         raise AssertionError("unreachable")
 
     async def _one(

@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from petool.embedding import TextEncoder
 from petool.errors import ConfigError
-from petool.ranker.embedder import TextEncoder
+from petool.retry import RetryPolicy
 from petool.schema import HISTORY_MODES, HistoryMode, Suite, SuiteInfo, Task, Tool
 from petool.synth import stages
 from petool.synth.corpus import Corpus, load_corpus
@@ -207,10 +208,13 @@ def _name(config: SynthConfig, catalog: bool) -> str:
 
 def open_llm(config: SynthConfig, cache_dir: Path | None, progress: ProgressFactory) -> SynthLLM:
     """The LLM of the run's backend spec (a ConfigError names a spec that cannot work)."""
-    from petool.backends.registry import make_backend
+    from petool.backends.registry import backend_options, make_backend
     from petool.synth.llm import PROMPT_STYLE
 
-    options = {"no_cache": True, "max_new_tokens": 512, **dict(config.backend_options)}
+    takes = backend_options(config.backend)
+    defaults = {"no_cache": True, "max_new_tokens": 512}  # those the backend takes
+    options: dict[str, Any] = {k: v for k, v in defaults.items() if takes is None or k in takes}
+    options.update(config.backend_options)
     options["prompt_style"] = PROMPT_STYLE
     options.setdefault("concurrency", config.concurrency)
     backend = make_backend(config.backend, **options)
@@ -219,7 +223,8 @@ def open_llm(config: SynthConfig, cache_dir: Path | None, progress: ProgressFact
         model=config.backend,
         cache_dir=cache_dir,
         concurrency=config.concurrency,
-        max_retries=config.max_retries,
+        retry=RetryPolicy(max_retries=config.max_retries),
+        seed=config.seed,
         progress=progress,
     )
 
@@ -240,7 +245,7 @@ async def _build(
         tools = corpus.tools
     else:
         if encoder is None:
-            from petool.ranker.embedder import get_embedder
+            from petool.embedding import get_embedder
 
             encoder = get_embedder("cpu")
         context = stages.StageContext(config, cache_dir, llm, encoder, progress)

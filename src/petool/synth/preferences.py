@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from petool.ranker.embedder import TextEncoder
+from petool.embedding import TextEncoder
 from petool.schema import Tool
 from petool.synth.attributes import DIMENSION_BY_NAME, DIMENSION_NAMES, DIMENSIONS
 from petool.synth.histories import GroupLike

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from petool.ranker.embedder import TextEncoder
+from petool.embedding import TextEncoder
 from petool.schema import Interaction, Task, Tool, ToolCall
 from petool.synth.attributes import DIMENSION_NAMES
 from petool.synth.corpus import Corpus

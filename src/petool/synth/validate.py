@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from petool.embedding import TextEncoder
 from petool.errors import InputError
 from petool.io import iter_jsonl_raw
-from petool.ranker.embedder import TextEncoder
 from petool.schema import Suite, Task, Tool
 from petool.suites.directory import load_suite_dir
 from petool.synth.demo_catalog import FunctionalGroup
@@ -116,7 +116,7 @@ class _Chooser:
         if self._embedding is None:
             encoder = self._encoder
             if encoder is None:
-                from petool.ranker.embedder import get_embedder
+                from petool.embedding import get_embedder
 
                 encoder = get_embedder("cpu")
             self._embedding = EmbeddingPreferences(self.tools, self.groups, encoder, self.margin)

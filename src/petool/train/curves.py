@@ -3,8 +3,8 @@
 The rows are the trainer's logged training steps (``loss``, ``learning_rate``,
 ``grad_norm``, and for DPO ``rewards/margins``, ``rewards/chosen``, ``rewards/rejected``,
 ``rewards/accuracies``, ...). They are rewritten at every log (so a run in progress can be
-watched and a resumed run keeps its history); the PNG is drawn at the end when matplotlib
-is installed.
+watched and a resumed run keeps its history); the PNG is drawn at the end with matplotlib
+(part of ``petool[train]``; without it the PNG alone is skipped, the run is not failed).
 """
 
 from __future__ import annotations

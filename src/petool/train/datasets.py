@@ -27,6 +27,7 @@ from typing import Any
 
 from petool.errors import InputError
 from petool.prompts import render_answer, render_messages
+from petool.prompts.native import native_tools, style_for
 from petool.schema import Suite, Task, Tool, ToolCall
 
 REJECTION_KINDS = ("preference", "functionality", "parameters")
@@ -61,16 +62,11 @@ class PairSummary:
 
 def resolve_style(suite: Suite, prompt_style: str | None, tool_calling: str) -> str:
     """The prompt style the evaluation of this suite uses (the native variant if native)."""
-    from petool.backends.hf_backend import NATIVE_STYLES
-
-    style = prompt_style or suite.info.prompt_style
-    return NATIVE_STYLES.get(style, style) if tool_calling == "native" else style
+    return style_for(prompt_style or suite.info.prompt_style, tool_calling)
 
 
 def native_tools_json(task: Task, tools: Mapping[str, Tool]) -> str:
     """The task's candidate tools as function schemas (as the ``hf:`` backend sends them)."""
-    from petool.backends.hf_backend import native_tools
-
     return json.dumps(native_tools(task, dict(tools)), ensure_ascii=False)
 
 

