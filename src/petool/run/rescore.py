@@ -15,7 +15,7 @@ from typing import Any
 from petool.errors import InputError
 from petool.run.health import DEFAULT_MAX_ERROR_RATE, run_health
 from petool.run.record import Metrics, RunConfig, RunInfo, Timing, UsageTotals
-from petool.run.rundir import RunDir, load_predictions
+from petool.run.rundir import RunDir
 from petool.schema import ALL_SPLITS, NO_MODE, Prediction, Suite, Task
 from petool.scoring.registry import get_scorer
 
@@ -125,7 +125,12 @@ def score(
     Returns:
         The metrics.json object.
     """
-    preds = load_predictions(predictions) if isinstance(predictions, str | Path) else predictions
+    if isinstance(predictions, str | Path):
+        from petool.suites.native import read_petool_predictions
+
+        preds: Sequence[Prediction] = read_petool_predictions(predictions)
+    else:
+        preds = predictions
     tasks = select_tasks(suite, split=split or suite.info.default_split, modes=modes)
     return score_run(suite, tasks, preds, backend=backend).to_dict()
 

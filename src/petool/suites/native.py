@@ -42,11 +42,24 @@ StandaloneScorer = Callable[[Path, str | None], dict[str, Any]]
 standalone_scorers: Registry[StandaloneScorer] = Registry("standalone results scorer")
 
 
-def load_predictions(path: str | Path) -> list[Prediction]:
-    """Read a predictions.jsonl (errors name file and line)."""
-    return [
-        parse_record(data, Prediction, f"{path}:{lineno}") for lineno, data in iter_jsonl_raw(path)
-    ]
+def read_petool_predictions(path: str | Path) -> list[Prediction]:
+    """Read a predictions file to score: each task once (errors name file and line).
+
+    A task id given twice with the same content counts once (a second writer's copy); with
+    different content it stops, since which answer to score would be a guess.
+    """
+    kept: dict[str, tuple[int, Prediction]] = {}
+    for lineno, data in iter_jsonl_raw(path):
+        pred = parse_record(data, Prediction, f"{path}:{lineno}")
+        first = kept.get(pred.id)
+        if first is None:
+            kept[pred.id] = (lineno, pred)
+        elif first[1] != pred:
+            raise InputError(
+                f"{path}:{lineno}: field 'id': task '{pred.id}' is answered twice with different"
+                f" content (first on line {first[0]}); keep one answer per task"
+            )
+    return [pred for _, pred in kept.values()]
 
 
 def is_petool_predictions(path: Path) -> bool:
@@ -66,7 +79,7 @@ def read_any_predictions(
     if not p.exists():
         raise InputError(f"{p}: file not found")
     if is_petool_predictions(p):
-        return NativePredictions(load_predictions(p), "petool")
+        return NativePredictions(read_petool_predictions(p), "petool")
     reader = native_readers.find(suite.name)
     found = reader(p, suite, mode, split) if reader is not None else None
     if found is None:
