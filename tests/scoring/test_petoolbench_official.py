@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from petool.errors import InputError
 from petool.parsing import parse_output
@@ -414,3 +416,42 @@ def test_paper_numbers() -> None:
     assert "2502.18980" in numbers["source"]
     numbers["results"].clear()
     assert paper_numbers()["results"]  # a fresh copy each time
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "{",
+                "}",
+                '"tool_name":',
+                '"parameters":',
+                '"',
+                ",",
+                " ",
+                "\n",
+                "a",
+                "}}",
+                ": ",
+                '{"x": 1}',
+            ]
+        ),
+        max_size=40,
+    ).map("".join)
+)
+def test_the_linear_search_finds_what_the_official_pattern_finds(text):
+    from petool.suites.petoolbench.scorer import OFFICIAL_PATTERN, official_search
+
+    expected = OFFICIAL_PATTERN.search(text)
+    found = official_search(text)
+    assert (found and found.span()) == (expected and expected.span())
+
+
+def test_a_megabyte_of_braces_is_judged():  # the official regex alone runs for minutes
+    from petool.suites.petoolbench import judge_response
+
+    judgement = judge_response("{" * 1_000_000 + '"tool_name": "a"', "a", {})
+    assert judgement.extraction == "no_match"
+    line = '{"tool_name": "a", "parameters": {}}'
+    assert judge_response("{" * 100_000 + "\n" + line, "a", {}).tool_correct

@@ -7,6 +7,6 @@
 * :mod:`petool.parsing.abstain` — what counts as an explicit "no call".
 """
 
-from petool.parsing.output import ParseOutcome, ParseResult, parse_output
+from petool.parsing.output import MAX_TEXT, ParseOutcome, ParseResult, bounded_answer, parse_output
 
-__all__ = ["ParseOutcome", "ParseResult", "parse_output"]
+__all__ = ["MAX_TEXT", "ParseOutcome", "ParseResult", "bounded_answer", "parse_output"]

@@ -67,11 +67,12 @@ ParseOutcome = Literal["ok", "no_call", "parse_error"]
 TOOL_KEYS = ("tool_name", "api_name", "function_name", "tool", "name", "function", "api")
 ARG_KEYS = ("parameters", "arguments", "args", "params")
 APP_KEYS = ("app", "app_name")
-MAX_TEXT = 500_000
+#: What of an answer is read: its last 64 KiB after the reasoning is dropped (an answer comes
+#: at the end; what is read stays linear in the answer's length).
+MAX_TEXT = 64 * 1024
 MAX_ATTEMPTS = 2_000  # start positions tried per scan (JSON, Python): bounds the time
 
-_THINK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.S | re.I)
-_THINK_END = re.compile(r"^.*</(?:think|thinking|reasoning)>", re.S | re.I)
+_THINK_CLOSE = re.compile(r"</(?:think|thinking|reasoning)>", re.I)
 _TOOL_CALL_TAG = re.compile(r"<tool_call>(.*?)(?:</tool_call>|$)", re.S)
 _OPENERS = re.compile(r"[\[{]")
 _PY_START = re.compile(r"\[|(?<![\w.])([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)\(")
@@ -286,8 +287,16 @@ def _clip(text: str, limit: int = 80) -> str:
 
 
 def _strip_reasoning(text: str) -> str:
-    text = _THINK.sub("", text)
-    return _THINK_END.sub("", text)
+    """The text after the last closing reasoning tag (all of it when there is none).
+
+    Complete ``<think>...</think>`` blocks and an unopened reasoning prefix both end at a
+    closing tag, so dropping everything up to the last one drops them all, in one linear scan
+    (a lazy block pattern is quadratic on many unclosed ``<think>`` tags).
+    """
+    end = None
+    for match in _THINK_CLOSE.finditer(text):
+        end = match.end()
+    return text if end is None else text[end:]
 
 
 def _regions(text: str) -> Iterator[str]:
@@ -350,8 +359,14 @@ def _parse_tagged(text: str, tool_names: Sequence[str] | None) -> ParseResult | 
     return ParseResult("ok", calls) if calls else ParseResult("no_call")
 
 
+def bounded_answer(text: str) -> str:
+    """What of a model's text is read: reasoning dropped, then at most the last MAX_TEXT."""
+    text = _strip_reasoning(text)
+    return text[-MAX_TEXT:] if len(text) > MAX_TEXT else text
+
+
 def _parse_text(text: str, tool_names: Sequence[str] | None, *, tagged: bool = True) -> ParseResult:
-    text = _strip_reasoning(text[:MAX_TEXT])
+    text = bounded_answer(text)
     if not text.strip():
         return ParseResult("parse_error", error="empty output")
     if tagged:

@@ -67,6 +67,29 @@ class OfficialJudgement:
     extraction: Extraction
 
 
+def official_search(text: str) -> re.Match[str] | None:
+    r"""``OFFICIAL_PATTERN.search(text)``, the same match, without its quadratic worst case.
+
+    The pattern starts ``\{.*``, and ``.`` does not cross a newline: every start position on
+    one line reaches a subset of what the line's first ``{`` reaches, so if that one cannot
+    match, no later ``{`` of the line can. Trying only each line's first ``{`` (left to right)
+    therefore finds the leftmost match ``search`` finds, with one attempt per line instead of
+    one per brace (1 MB of ``{`` took 335 s through ``search``; it takes milliseconds here).
+    """
+    if '"tool_name":' not in text:  # every match holds it
+        return None
+    start = 0
+    while (brace := text.find("{", start)) != -1:
+        match = OFFICIAL_PATTERN.match(text, brace)
+        if match is not None:
+            return match
+        line_end = text.find("\n", brace)
+        if line_end == -1:
+            return None
+        start = line_end + 1
+    return None
+
+
 def extract_answer(response: str | None) -> tuple[dict[str, Any] | None, Extraction]:
     """The answer object the official code extracts from a response, and how it went.
 
@@ -76,7 +99,7 @@ def extract_answer(response: str | None) -> tuple[dict[str, Any] | None, Extract
     """
     if not response:
         return None, "empty"
-    match = OFFICIAL_PATTERN.search(response)
+    match = official_search(response)
     if match is None:
         return None, "no_match"
     try:

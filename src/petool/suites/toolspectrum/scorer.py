@@ -50,7 +50,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from petool.parsing import ParseResult, parse_output
+from petool.parsing import ParseResult, bounded_answer, parse_output
 from petool.schema import Prediction, Suite, Task, Tool, ToolCall
 from petool.scoring.unified import score_tasks
 from petool.suites.toolspectrum.meta import TaskExtras
@@ -124,6 +124,7 @@ def api_part(call: ToolCall) -> str:
 
 
 def _read_text(text: str, names: Sequence[str]) -> ParseResult:
+    text = bounded_answer(text)  # what parse_output reads anyway; the repair stays linear
     result = parse_output(text, tool_names=names)
     if result.status != "parse_error":
         return result
