@@ -10,6 +10,7 @@ uses the ``faithful`` prompt style. Options given by the user always win.
 from __future__ import annotations
 
 import importlib.util
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -41,7 +42,7 @@ class SamplingOptions:
     stop: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
-        if self.temperature < 0:
+        if not (0 <= self.temperature < math.inf):  # refuses nan and inf too
             raise ConfigError(f"--temperature: expected a value >= 0, got {self.temperature}")
         if self.top_p is not None and not 0 < self.top_p <= 1:
             raise ConfigError(f"--top-p: expected a value in (0, 1], got {self.top_p}")
