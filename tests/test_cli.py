@@ -223,6 +223,7 @@ def test_nothing_is_overwritten_or_mixed(tmp_path, suite_dir):
     r = petool(*run, "--out", str(other), "--overwrite")
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in other.iterdir()) == [
+        ".petool-run.lock",
         "config.json",
         "metrics.json",
         "predictions.jsonl",

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from petool_test_plugins import Broken, Flaky
+from petool_test_support import make_tiny_suite
 
 from petool.backends.registry import make_backend
 from petool.errors import InputError
@@ -164,3 +166,55 @@ def test_objects_from_before_the_run_are_frozen_only_while_it_runs(tmp_path, tin
     assert len(res.predictions) == len(tiny_suite.tasks)
     assert seen and all(count > 0 for count in seen)  # the collector skipped the old objects
     assert gc.get_freeze_count() == 0  # and got them back afterwards
+
+
+def test_a_second_writer_is_refused_with_the_holders_pid(tmp_path):
+    from petool.errors import InputError
+    from petool.run import RunDir
+
+    rundir = RunDir(tmp_path / "run")
+    held = rf"another run is writing .*pid {os.getpid()}"
+    with rundir.lock(), pytest.raises(InputError, match=held):
+        evaluate(make_tiny_suite(3), make_backend("oracle"), out_dir=tmp_path / "run", resume=True)
+    result = evaluate(make_tiny_suite(3), make_backend("oracle"), out_dir=tmp_path / "run")
+    assert result.metrics["overall"]["tool_accuracy"] == 1.0
+
+
+def test_incomplete_lines_and_temp_files_do_not_survive_a_resume(tmp_path):
+    suite = make_tiny_suite(6)
+    run = tmp_path / "run"
+    evaluate(suite, make_backend("oracle"), out_dir=run, limit=3)
+    pred = run / "predictions.jsonl"
+    pred.write_text(pred.read_text() + '{"id": "tiny-003"}\n')  # a bare line is no answer
+    (run / ".predictions.jsonl.a1b2c3").write_text("half")
+    (run / "notes.txt").write_text("mine")
+    result = evaluate(suite, make_backend("oracle"), out_dir=run, resume=True, limit=3)
+    lines = [json.loads(line) for line in pred.read_text().splitlines()]
+    assert [line["id"] for line in lines] == ["tiny-000", "tiny-001", "tiny-002"]
+    assert not (run / ".predictions.jsonl.a1b2c3").exists() and (run / "notes.txt").exists()
+    assert result.metrics["status"] == "complete"
+
+
+def test_resuming_a_finished_run_does_not_set_the_backend_up(tmp_path):
+    suite = make_tiny_suite(3)
+    evaluate(suite, make_backend("oracle"), out_dir=tmp_path / "run")
+    backend = make_backend("oracle")
+
+    def no_setup(suite):
+        raise AssertionError("setup called for a finished run")
+
+    backend.setup = no_setup  # type: ignore[method-assign]
+    again = evaluate(suite, backend, out_dir=tmp_path / "run", resume=True)
+    assert again.metrics["overall"]["tool_accuracy"] == 1.0 and again.metrics["run"]["resumed"] == 3
+
+
+def test_a_backend_that_fails_to_set_up_leaves_no_directory(tmp_path):
+    backend = make_backend("oracle")
+
+    def broken(suite):
+        raise RuntimeError("no model here")
+
+    backend.setup = broken  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        evaluate(make_tiny_suite(3), backend, out_dir=tmp_path / "run")
+    assert not (tmp_path / "run").exists()

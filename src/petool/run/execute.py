@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import gc
 import random
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -291,11 +292,44 @@ def evaluate(
         }
     )
     rundir.check(config, resume, overwrite)
-    backend.setup(suite)  # before config(): a backend may take settings from the suite
-    config.backend_config = backend.config()
-    rundir.write_config(config)
+    fresh = not rundir.path.exists()
+    with rundir.lock() as lock:
+        try:
+            return _run(suite, backend, tasks, rundir, config, resume, concurrency, seed, retry,
+                        on_progress, fsync_interval, max_error_rate)  # fmt: skip
+        except BaseException:
+            if fresh and not rundir.config_path.exists():  # nothing written: leave nothing
+                lock.release()
+                shutil.rmtree(rundir.path, ignore_errors=True)
+            raise
+
+
+def _run(
+    suite: Suite,
+    backend: Backend,
+    tasks: list[Task],
+    rundir: RunDir,
+    config: RunConfig,
+    resume: bool,
+    concurrency: int,
+    seed: int,
+    retry: RetryPolicy | None,
+    on_progress: ProgressCallback | None,
+    fsync_interval: float | None,
+    max_error_rate: float,
+) -> RunRecord:
+    """The run itself, under the directory's writer lock."""
+    split = config.split
+    spec = config.backend
     done = rundir.prepare_resume() if resume else {}
     pending = [t for t in tasks if t.id not in done]
+    old = rundir.read_config() if resume and not pending else None
+    if old is not None:  # a finished run resumed: nothing to ask, no model to load
+        config.backend_config = old.backend_config
+    else:
+        backend.setup(suite)  # before config(): a backend may take settings from the suite
+        config.backend_config = backend.config()
+    rundir.write_config(config)
     progress = Progress(total=len(tasks), done=len(tasks) - len(pending))
     progress.resumed = progress.done
     if on_progress:
@@ -304,6 +338,8 @@ def evaluate(
     finished: list[Prediction] = []
 
     async def _go() -> None:
+        if old is not None:
+            return
         try:
             with JsonlAppender(rundir.predictions_path, fsync_interval=fsync_interval) as writer:
                 finished[:] = await run_tasks(

@@ -1,8 +1,14 @@
-"""The run directory on disk: where each file lives, checks before a run, resume.
+"""The run directory on disk: where each file lives, checks before a run, resume, one writer.
 
 A run can be killed at any moment: :meth:`RunDir.prepare_resume` cuts a torn last line, keeps
-every finished prediction, drops recorded backend errors (so they are tried again) and
-returns what is done; the runner then answers only what is missing.
+every finished prediction (a line is finished when it is complete: it has its ``status``),
+drops recorded backend errors (so they are tried again) and returns what is done; the runner
+then answers only what is missing.
+
+A run directory has one writer: :meth:`RunDir.lock` takes an exclusive ``flock`` on
+``.petool-run.lock`` for the run's life (the kernel drops it when the process dies, so a
+killed run never leaves a stale lock); a second run on the directory stops at once with one
+line naming the holder's pid. Temporary files a killed atomic write left are removed then.
 """
 
 from __future__ import annotations
@@ -56,8 +62,8 @@ class RunDir:
         return load_predictions(self.predictions_path)
 
     def is_run_dir(self) -> bool:
-        """Whether the directory holds a run (its config.json)."""
-        return self.config_path.is_file()
+        """Whether the directory holds a run (its config.json, or the lock of one starting)."""
+        return self.config_path.is_file() or (self.path / LOCK).is_file()
 
     def check(self, config: RunConfig, resume: bool, overwrite: bool = False) -> None:
         """Refuse to start over a run's predictions, to write into a directory that is not a
@@ -97,6 +103,19 @@ class RunDir:
         """Write metrics.json."""
         write_json(self.metrics_path, metrics.to_dict())
 
+    def lock(self) -> RunLock:
+        """Take the directory's writer lock (creating the directory); see the module docstring.
+
+        Raises:
+            InputError: another process holds it.
+        """
+        claim_output_dir(self.path, what="run directory", own=lambda _: True)
+        held = RunLock(self.path / LOCK)
+        for stale in self.path.glob(".*.*"):  # atomic_write_text's temp files: .NAME.XXXXXXXX
+            if stale.name != LOCK and stale.name.split(".")[1] in _OWN_FILES and stale.is_file():
+                stale.unlink(missing_ok=True)
+        return held
+
     def prepare_resume(self) -> dict[str, Prediction]:
         """Repair the file, keep finished predictions, drop backend errors so they rerun."""
         if not self.predictions_path.exists():
@@ -104,7 +123,12 @@ class RunDir:
         repair_torn_tail(self.predictions_path)
         kept: dict[str, Prediction] = {}
         dropped = False
-        for pred in load_predictions(self.predictions_path):
+        for lineno, data in iter_jsonl_raw(self.predictions_path):
+            where = f"{self.predictions_path}:{lineno}"
+            if isinstance(data, dict) and "status" not in data:
+                dropped = True  # not a finished line (a prediction always records its status)
+                continue
+            pred = parse_record(data, Prediction, where)
             if pred.status == "backend_error":
                 dropped = True
                 continue
@@ -115,3 +139,43 @@ class RunDir:
         if dropped:
             write_jsonl(self.predictions_path, kept.values())
         return kept
+
+
+LOCK = ".petool-run.lock"
+_OWN_FILES = {"config", "metrics", "predictions", "results"}
+
+
+class RunLock:
+    """An exclusive, process-lifetime lock on a run directory (``fcntl.flock``)."""
+
+    def __init__(self, path: Path) -> None:
+        import fcntl
+        import os
+
+        self.path = path
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(self._fd, 64).decode("ascii", "replace").strip() or "unknown"
+            os.close(self._fd)
+            raise InputError(
+                f"{path.parent}: another run is writing this run directory (pid {holder});"
+                " wait for it, or use another --out"
+            ) from None
+        os.ftruncate(self._fd, 0)
+        os.write(self._fd, f"{os.getpid()}\n".encode())
+
+    def release(self) -> None:
+        """Let go of the lock (closing the descriptor drops it)."""
+        import os
+
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> RunLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
