@@ -227,6 +227,7 @@ def test_nothing_is_overwritten_or_mixed(tmp_path, suite_dir):
         "config.json",
         "metrics.json",
         "predictions.jsonl",
+        "results.jsonl",
     ]
 
 

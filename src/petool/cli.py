@@ -268,6 +268,10 @@ def score_cmd(
     ] = (None),
     mode: Annotated[list[str] | None, typer.Option(help="history mode(s): p|r|c or names")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the metrics as JSON")] = False,
+    results: Annotated[
+        Path | None,
+        typer.Option(help="write per-task results.jsonl here (default: in the run directory)"),
+    ] = None,
 ) -> None:
     """Rescore predictions without running a model.
 
@@ -293,7 +297,9 @@ def score_cmd(
         metrics = {"suite": suite, "backend": predictions.name, **alone(predictions, one_mode)}
         out_console.print_json(json.dumps(metrics)) if as_json else print_metrics(metrics)
         return
-    scored = rescore_file(loaded, predictions, split=split, modes=modes).to_dict()
+    scored = rescore_file(
+        loaded, predictions, split=split, modes=modes, results_to=results
+    ).to_dict()
     if as_json:
         out_console.print_json(json.dumps(scored))
     else:

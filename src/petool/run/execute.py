@@ -30,6 +30,7 @@ from petool.retry import RetryPolicy
 from petool.run.health import DEFAULT_MAX_ERROR_RATE, FailureWatch
 from petool.run.record import RunConfig, RunInfo, RunRecord
 from petool.run.rescore import no_task_message, score_run, select_tasks, suite_hash
+from petool.run.results import write_results
 from petool.run.rundir import RunDir
 from petool.schema import Prediction, Suite, Task
 
@@ -371,4 +372,5 @@ def _run(
         stopped_early=progress.stopped_early,
     )
     rundir.write_metrics(metrics)
+    write_results(rundir.results_path, suite, tasks, predictions)
     return RunRecord(out_dir=rundir.path, config=config, metrics=metrics, predictions=predictions)

@@ -5,8 +5,10 @@ A run directory holds
 * ``config.json`` — :class:`RunConfig`: everything needed to reproduce the run;
 * ``predictions.jsonl`` — one :class:`~petool.schema.Prediction` per finished task
   (append-only, the resume point);
-* ``metrics.json`` — :class:`Metrics`: the suite's scorer output plus usage, timing and the
-  run's own facts.
+* ``metrics.json`` — :class:`Metrics`: the suite's scorer output plus usage, timing, health
+  and the run's own facts;
+* ``results.jsonl`` — one :class:`~petool.run.results.ResultRow` per task: gold, prediction,
+  every verdict (see :mod:`petool.run.results`).
 
 Everything downstream (``petool score``, the terminal table, reports, comparisons, the
 service) reads a run through :class:`RunRecord`, never through loose dicts.
@@ -26,6 +28,7 @@ from petool.schema import HistoryMode, Prediction
 CONFIG = "config.json"
 PREDICTIONS = "predictions.jsonl"
 METRICS = "metrics.json"
+RESULTS = "results.jsonl"
 
 
 class RunConfig(BaseModel):

@@ -15,6 +15,7 @@ from typing import Any
 from petool.errors import InputError
 from petool.run.health import DEFAULT_MAX_ERROR_RATE, run_health
 from petool.run.record import Metrics, RunConfig, RunInfo, Timing, UsageTotals
+from petool.run.results import write_results
 from petool.run.rundir import RunDir
 from petool.schema import ALL_SPLITS, NO_MODE, Prediction, Suite, Task
 from petool.scoring.registry import get_scorer
@@ -141,8 +142,12 @@ def rescore_file(
     *,
     split: str | None = None,
     modes: Sequence[str] | None = None,
+    results_to: str | Path | None = None,
 ) -> Metrics:
     """``petool score``: score a predictions.jsonl or a benchmark's native output file.
+
+    ``results_to``: where to write the per-task results.jsonl (default: beside a
+    predictions.jsonl that lies in a run directory; elsewhere only when asked).
 
     A config.json beside a predictions.jsonl selects the tasks as the run did (split, modes,
     limit, no-context); a native file may imply its own modes or split; options given here win.
@@ -177,4 +182,9 @@ def rescore_file(
     if unknown:
         raise InputError(f"{p}: field 'id': '{unknown[0]}' is not a task of suite '{suite.name}'")
     backend = config.backend if config else p.stem
-    return score_run(suite, tasks, native.predictions, backend=backend)
+    metrics = score_run(suite, tasks, native.predictions, backend=backend)
+    if results_to is None and config is not None:
+        results_to = RunDir(p.parent).results_path
+    if results_to is not None:
+        write_results(results_to, suite, tasks, native.predictions)
+    return metrics

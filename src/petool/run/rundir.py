@@ -25,7 +25,7 @@ from petool.io import (
     write_json,
     write_jsonl,
 )
-from petool.run.record import CONFIG, METRICS, PREDICTIONS, Metrics, RunConfig
+from petool.run.record import CONFIG, METRICS, PREDICTIONS, RESULTS, Metrics, RunConfig
 from petool.schema import Prediction
 
 
@@ -44,6 +44,7 @@ class RunDir:
         self.config_path = self.path / CONFIG
         self.predictions_path = self.path / PREDICTIONS
         self.metrics_path = self.path / METRICS
+        self.results_path = self.path / RESULTS
 
     def read_config(self) -> RunConfig | None:
         """The run's config, or None when the directory has none."""

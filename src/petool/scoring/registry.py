@@ -39,3 +39,12 @@ def get_scorer(name: str, *, trusted: bool = True) -> Scorer:
         ConfigError: the name is unknown or the dotted path cannot be loaded.
     """
     return scorers.get(name, trusted=trusted)
+
+
+#: ``verdicts(suite, tasks, predictions) -> {task_id: {name: value}}``: a benchmark's official
+#: judgement of each task (the per-task rows of ``results.jsonl``), registered under the name of
+#: its scorer. A scorer without one gets only petool's unified verdicts per task.
+TaskVerdicts = Callable[
+    [Suite, Sequence[Task], Mapping[str, Prediction]], dict[str, dict[str, Any]]
+]
+task_verdicts: Registry[TaskVerdicts] = Registry("per-task verdicts")

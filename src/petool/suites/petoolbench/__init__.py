@@ -15,7 +15,7 @@ The prompt style is petool's ``faithful`` (the authors' rendered system prompt, 
 See ``docs/suites/petoolbench.md``.
 """
 
-from petool.scoring.registry import register_scorer
+from petool.scoring.registry import register_scorer, task_verdicts
 from petool.suites.native import native_readers, standalone_scorers
 from petool.suites.paper import paper_registry
 from petool.suites.petoolbench.files import read_json_document, read_llamafactory_file
@@ -45,10 +45,12 @@ from petool.suites.petoolbench.scorer import (
     official_block,
     score_petoolbench,
 )
+from petool.suites.petoolbench.scorer import task_verdicts as petoolbench_task_verdicts
 from petool.suites.registry import register_suite
 
 register_suite(NAME, DESCRIPTION)(load_petoolbench)
 register_scorer(NAME)(score_petoolbench)
+task_verdicts.register(NAME)(petoolbench_task_verdicts)
 native_readers.register(NAME)(read_native)
 standalone_scorers.register(NAME)(score_petoolbench_results)
 paper_registry.register(NAME)(paper_numbers)

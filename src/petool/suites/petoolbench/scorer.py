@@ -195,3 +195,22 @@ def score_petoolbench(
         "errors": unified["errors"],
         "unified": unified,
     }
+
+
+def task_verdicts(
+    suite: Suite, tasks: Sequence[Task], predictions: Mapping[str, Prediction]
+) -> dict[str, dict[str, Any]]:
+    """The official judgement of each task: tool and parameters right, how extraction went
+    (a missing prediction: both wrong, extraction ``missing``)."""
+    out: dict[str, dict[str, Any]] = {}
+    for task in tasks:
+        judged = _judge_task(task, predictions.get(task.id))
+        if judged is None:
+            out[task.id] = {"tool": False, "parameters": False, "extraction": "missing"}
+        else:
+            out[task.id] = {
+                "tool": judged.tool_correct,
+                "parameters": judged.params_correct,
+                "extraction": judged.extraction,
+            }
+    return out

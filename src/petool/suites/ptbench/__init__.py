@@ -19,7 +19,7 @@ See ``docs/suites/ptbench.md``.
 from __future__ import annotations
 
 from petool.prompts.registry import register_prompt_style
-from petool.scoring.registry import register_scorer
+from petool.scoring.registry import register_scorer, task_verdicts
 from petool.suites.native import native_readers
 from petool.suites.paper import paper_registry
 from petool.suites.ptbench.answer import PTBenchFormatError, parse_answer
@@ -28,10 +28,12 @@ from petool.suites.ptbench.native import read_generation, read_native
 from petool.suites.ptbench.paper import paper_numbers
 from petool.suites.ptbench.prompt import render_answer, render_ptbench
 from petool.suites.ptbench.scorer import score_ptbench
+from petool.suites.ptbench.scorer import task_verdicts as ptbench_task_verdicts
 from petool.suites.registry import register_suite
 
 register_suite(NAME, DESCRIPTION)(load_ptbench)
 register_scorer(NAME)(score_ptbench)
+task_verdicts.register(NAME)(ptbench_task_verdicts)
 register_prompt_style(NAME)(render_ptbench)
 native_readers.register(NAME)(read_native)
 paper_registry.register(NAME)(paper_numbers)

@@ -338,3 +338,34 @@ def score_ptbench(
         "unified": score_unified(suite, tasks, views),
         "official": {"source": SOURCE, "scored_from_petool_answers": converted},
     }
+
+
+def task_verdicts(
+    suite: Suite, tasks: Sequence[Task], predictions: Mapping[str, Prediction]
+) -> dict[str, dict[str, Any]]:
+    """The official judgement of each task: whether it was read (``format``), the 0/1 of
+    overall, platform, tool names, parameter names and values, the query and profile
+    parameter hits, and the error kinds it counts (as ``cal_acc`` / ``cal_error`` judge it)."""
+    tools = suite.tool_index()
+    platforms = {t.app for t in suite.tools if t.app}
+    keys = ("overall", *ACC_KEYS[1:5], "query_hits", "profile_hits")
+    out: dict[str, dict[str, Any]] = {}
+    for task in tasks:
+        answer, _ = read_prediction(predictions.get(task.id), tools, platforms)
+        gold, query_params, profile_params = official_gold(task)
+        row: dict[str, Any] = {"format": answer is not None}
+        if answer is not None:
+            try:
+                result = judge_accuracy(gold, answer, query_params, profile_params)
+            except Exception:  # the official catch-all: not counted as parsed
+                row["format"] = False
+            else:
+                row |= dict(zip(keys, result, strict=True))
+            try:
+                found = judge_errors(gold, answer)
+            except Exception:  # the official catch-all: a format error
+                row["format"] = False
+            else:
+                row["errors"] = [kind for kind, count in found.items() if count]
+        out[task.id] = row
+    return out

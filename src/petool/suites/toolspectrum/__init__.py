@@ -14,7 +14,7 @@ The benchmark's own task fields (scenario, template, ...) are typed in :mod:`.me
 """
 
 from petool.prompts.registry import register_prompt_style
-from petool.scoring.registry import register_scorer
+from petool.scoring.registry import register_scorer, task_verdicts
 from petool.suites.paper import paper_registry
 from petool.suites.registry import register_suite
 from petool.suites.toolspectrum.loader import (
@@ -37,11 +37,13 @@ from petool.suites.toolspectrum.scorer import (
     score_toolspectrum,
     value_text,
 )
+from petool.suites.toolspectrum.scorer import task_verdicts as toolspectrum_task_verdicts
 from petool.suites.toolspectrum.toolset import api_name, load_toolset, native_toolset, tool_name
 
 register_suite(NAME, DESCRIPTION)(load_toolspectrum)
 register_prompt_style(NAME)(render_toolspectrum)
 register_scorer(NAME)(score_toolspectrum)
+task_verdicts.register(NAME)(toolspectrum_task_verdicts)
 paper_registry.register(NAME)(paper_numbers)
 
 __all__ = [

@@ -194,6 +194,27 @@ def _frac(num: float, den: int) -> float | None:
     return num / den if den else None
 
 
+def task_verdict(task: Task, answer: Answer, tools: Mapping[str, Tool]) -> dict[str, Any]:
+    """ToolSpectrum's judgement of one task: APP and API right, and the F1 of each parameter
+    kind the gold call has (None: the gold call has no parameter of that kind)."""
+    if not task.gold:
+        abstained = answer.status == "no_call"
+        return {"APP": abstained, "API": abstained} | dict.fromkeys(METRIC_ROLE)
+    gold = task.gold[0]
+    ok = answer.status == "ok"
+    out: dict[str, Any] = {
+        "APP": ok and answer.app == gold.app,
+        "API": ok and answer.api == api_part(gold),
+    }
+    for metric, role in METRIC_ROLE.items():
+        names = _role_names(task, gold, tools, role)
+        if not any(k in names for k in gold.arguments):
+            out[metric] = None
+        else:
+            out[metric] = pair_f1(answer.arguments, gold.arguments, names) if ok else 0.0
+    return out
+
+
 def scenario_metrics(
     scenario: str,
     judged: Sequence[tuple[Task, Answer]],
@@ -204,21 +225,15 @@ def scenario_metrics(
     sums = dict.fromkeys(ALL_PARAM_METRICS, 0.0)
     counts = dict.fromkeys(ALL_PARAM_METRICS, 0)
     for task, answer in judged:
+        verdict = task_verdict(task, answer, tools)
+        app_hits += verdict["APP"]
+        api_hits += verdict["API"]
         if not task.gold:
-            app_hits += answer.status == "no_call"
-            api_hits += answer.status == "no_call"
             continue
-        gold = task.gold[0]
-        gold_app, gold_api = gold.app, api_part(gold)
-        app_hits += answer.status == "ok" and answer.app == gold_app
-        api_hits += answer.status == "ok" and answer.api == gold_api
-        for metric, role in METRIC_ROLE.items():
-            names = _role_names(task, gold, tools, role)
-            if not any(k in names for k in gold.arguments):
-                continue
-            counts[metric] += 1
-            if answer.status == "ok":
-                sums[metric] += pair_f1(answer.arguments, gold.arguments, names)
+        for metric in METRIC_ROLE:
+            if verdict[metric] is not None:
+                counts[metric] += 1
+                sums[metric] += verdict[metric]
     n = len(judged)
     out: dict[str, Any] = {"n": n, "APP": _frac(app_hits, n), "API": _frac(api_hits, n)}
     metrics = PARAM_METRICS.get(scenario, ALL_PARAM_METRICS)
@@ -274,3 +289,17 @@ def score_toolspectrum(
             normalized[task.id] = pred
     unified = score_tasks(tasks, normalized, index.tools)
     return {**unified, "by_scenario": by_scenario, "unified": unified}
+
+
+def task_verdicts(
+    suite: Suite, tasks: Sequence[Task], predictions: Mapping[str, Prediction]
+) -> dict[str, dict[str, Any]]:
+    """The official judgement of each task: its scenario, how the answer was read, APP, API
+    and the F1 of RP / PP / OP (see :func:`task_verdict`)."""
+    index = ToolIndex(suite.tools)
+    out: dict[str, dict[str, Any]] = {}
+    for task in tasks:
+        answer = read_answer(predictions.get(task.id), index)
+        verdict = task_verdict(task, answer, index.tools)
+        out[task.id] = {"scenario": scenario_of(task), "read_as": answer.status, **verdict}
+    return out
