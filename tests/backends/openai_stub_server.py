@@ -12,7 +12,9 @@ that whole message), and the task's :class:`Script` says what to answer — text
 * ``"ok"``: a normal answer.
 
 Every answer waits ``latency`` seconds first. ``counts`` holds the requests per task id;
-``GET /stats`` returns them as JSON (for servers in another process). Run it standalone with
+``GET /stats`` returns them as JSON (for servers in another process). ``GET /v1/models``
+lists ``models`` (entries as given, ``"created": "now"`` becoming the current time, as vLLM
+does), or answers 404 when there are none. Run it standalone with
 ``python openai_stub_server.py --script script.json [--port 8000] [--latency 0.1]``.
 """
 
@@ -73,6 +75,7 @@ class StubServer:
         retry_after_ms: If set, also send ``retry-after-ms`` (as OpenAI does).
         slow_s: How long a ``timeout`` fault waits before answering.
         port: 0 picks a free port.
+        models: The entries ``GET /v1/models`` lists (None: 404, as a server without it).
     """
 
     def __init__(
@@ -84,8 +87,11 @@ class StubServer:
         retry_after_ms: int | None = None,
         slow_s: float = 5.0,
         port: int = 0,
+        models: list[dict[str, Any]] | None = None,
     ):
         self.scripts = dict(scripts)
+        self.models = models
+        self.model_listings = 0
         self.latency = latency
         self.retry_after = retry_after
         self.retry_after_ms = retry_after_ms
@@ -217,6 +223,14 @@ def _handler_for(server: StubServer) -> type[BaseHTTPRequestHandler]:
                         "cpu_s": time.process_time(),
                     }
                 self._send(200, json.dumps(stats).encode())
+            elif self.path.rstrip("/").endswith("/models") and server.models is not None:
+                with server._lock:
+                    server.model_listings += 1
+                now = int(time.time())
+                data = [
+                    {**m, "created": now} if m.get("created") == "now" else m for m in server.models
+                ]
+                self._send(200, json.dumps({"object": "list", "data": data}).encode())
             else:
                 self._error(404, f"no route {self.path}")
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
 import time
 
 import pytest
@@ -155,6 +157,104 @@ def test_identical_second_run_is_answered_from_the_cache(tiny, serve, tmp_path):
     assert server.total == len(tiny.tasks)
     evaluate(tiny, _backend(server, no_cache=True), out_dir=tmp_path / "four")
     assert server.total == 2 * len(tiny.tasks)
+
+
+def _entry(**fields):
+    return {"id": "gpt-4o-mini", "object": "model", **fields}
+
+
+def test_another_server_behind_the_same_url_and_model_is_asked_not_the_cache(tiny, serve, tmp_path):
+    first = serve(scripts_for(tiny), models=[_entry(created=1_700_000_000, owned_by="team-a")])
+    port = first.port
+    evaluate(tiny, _backend(first), out_dir=tmp_path / "one", concurrency=4)
+    assert first.total == len(tiny.tasks) and first.model_listings == 1  # looked up once
+    first.stop()
+    # another server on the same port: the same model name, other weights, other answers
+    other = scripts_for(tiny)
+    for script in other.values():
+        script.text = "I cannot help with that."
+    second = serve(other, port=port, models=[_entry(created=1_700_000_500, owned_by="team-b")])
+    assert second.base_url == first.base_url
+    backend = _backend(second)
+    result = evaluate(tiny, backend, out_dir=tmp_path / "two", concurrency=4)
+    assert second.total == len(tiny.tasks)  # every task asked the new server
+    assert not any(p.cached for p in result.predictions)
+    assert {p.output for p in result.predictions} == {"I cannot help with that."}
+    assert backend.stats()["server"] == {
+        "models": "listed",
+        "entry": {"id": "gpt-4o-mini", "created": 1_700_000_500, "owned_by": "team-b"},
+    }
+    # the second server again (a restart that lists its model as the time of the answer,
+    # as vLLM does, changes nothing): answered from the cache
+    second.stop()
+    third = serve(other, port=port, models=[_entry(created=1_700_000_500, owned_by="team-b")])
+    again = evaluate(tiny, _backend(third), out_dir=tmp_path / "three", concurrency=4)
+    assert third.total == 0 and all(p.cached for p in again.predictions)
+    assert {p.output for p in again.predictions} == {"I cannot help with that."}
+
+
+def test_a_listing_stamped_with_the_time_of_the_answer_keys_the_same(tiny, serve, tmp_path):
+    server = serve(scripts_for(tiny), models=[_entry(created="now", owned_by="vllm", root="/w")])
+    evaluate(tiny, _backend(server), out_dir=tmp_path / "one", concurrency=4)
+    server.reset_counts()
+    backend = _backend(server)
+    evaluate(tiny, backend, out_dir=tmp_path / "two", concurrency=4)
+    assert server.total == 0
+    stats = backend.stats()
+    assert stats["server"]["entry"] == {"id": "gpt-4o-mini", "owned_by": "vllm", "root": "/w"}
+    assert (stats["hits"], stats["misses"], stats["bad_rows"]) == (len(tiny.tasks), 0, 0)
+
+
+def test_bad_cache_rows_are_counted_and_replaced_by_the_fresh_answer(tiny, serve, tmp_path):
+    server = serve(scripts_for(tiny))
+    path = tmp_path / "c.sqlite"
+    evaluate(tiny, _backend(server, cache_path=path), out_dir=tmp_path / "one", concurrency=4)
+    with sqlite3.connect(path) as conn:
+        keys = [k for (k,) in conn.execute("SELECT key FROM responses ORDER BY key LIMIT 3")]
+        conn.execute("UPDATE responses SET value = '{broken' WHERE key = ?", (keys[0],))
+        conn.execute("UPDATE responses SET value = '[1, 2]' WHERE key = ?", (keys[1],))
+        wrong = json.dumps({"output": 3, "tool_calls": None})  # an object of the wrong shape
+        conn.execute("UPDATE responses SET value = ? WHERE key = ?", (wrong, keys[2]))
+    conn.close()
+    server.reset_counts()
+    backend = _backend(server, cache_path=path)
+    result = evaluate(tiny, backend, out_dir=tmp_path / "two", concurrency=4)
+    assert server.total == 3  # the three bad rows were asked again, nothing else
+    assert all(p.status == "ok" for p in result.predictions)
+    assert result.metrics["overall"]["call_accuracy"] == 1.0
+    stats = backend.stats()
+    assert (stats["bad_rows"], stats["replaced"], stats["hits"]) == (3, 3, len(tiny.tasks) - 3)
+    server.reset_counts()
+    again = _backend(server, cache_path=path)
+    evaluate(tiny, again, out_dir=tmp_path / "three", concurrency=4)
+    assert server.total == 0 and again.stats()["bad_rows"] == 0  # replaced for good
+
+
+def test_a_server_that_cannot_be_identified_is_asked_uncached(tiny, serve, tmp_path):
+    server = serve(scripts_for(tiny))
+    backend = _backend(server)
+    answers = iter([OSError("connection refused")])
+
+    def flaky_listing():
+        error = next(answers, None)
+        if error is not None:
+            raise error
+        return 404, b"", None
+
+    backend._get_models = flaky_listing
+    backend.setup(tiny)
+
+    async def ask(tasks):
+        out = [await backend.generate([t]) for t in tasks]
+        await backend.aclose()
+        return out
+
+    first = asyncio.run(ask(tiny.tasks[:2]))
+    assert not any(r[0].cached for r in first) and backend.stats()["uncached"] == 2
+    assert backend.stats()["server"] is None and len(backend.cache) == 0  # nothing stored
+    backend._identity_next_try = 0.0  # the retry interval has passed
+    asyncio.run(ask(tiny.tasks[:2]))
+    assert backend.stats()["server"] == {"models": "HTTP 404"} and len(backend.cache) == 2
 
 
 def test_requests_run_concurrently(serve, tmp_path):

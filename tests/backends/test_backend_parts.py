@@ -12,7 +12,13 @@ import pytest
 from backend_helpers import isolated_cache
 from petool_test_support import make_tiny_suite
 
-from petool.backends.cache import ResponseCache, default_cache_path, request_key
+from petool.backends.cache import (
+    ResponseCache,
+    default_cache_path,
+    identity_text,
+    model_identity,
+    request_key,
+)
 from petool.backends.openai_wire import parse_retry_after, read_completion
 from petool.backends.pricing import Price, PriceTable, load_price_file
 from petool.backends.sampling import SamplingOptions, cut_at_stop, resolve_sampling
@@ -171,6 +177,52 @@ def test_damaged_cache_entry_is_a_miss_and_unusable_file_is_a_config_error(tmp_p
     not_a_db.write_text("this is not a database" * 100)
     with pytest.raises(ConfigError, match="--no-cache"):
         ResponseCache(not_a_db).get("k")
+
+
+def test_model_identity_keeps_the_stable_fields_of_the_models_entry():
+    listing = {
+        "data": [
+            {"id": "other", "created": 1},
+            {
+                "id": "m",
+                "created": 1_000,
+                "owned_by": "vllm",
+                "root": "/weights",
+                "max_model_len": 4096,
+                "permission": [{"id": "modelperm-random", "created": 5}],
+                "meta": {"n_params": 7, "nested": {"x": 1}},
+            },
+        ]
+    }
+    assert model_identity(listing, "m", server_time=10_000) == {
+        "models": "listed",
+        "entry": {
+            "id": "m",
+            "created": 1_000,
+            "owned_by": "vllm",
+            "root": "/weights",
+            "max_model_len": 4096,
+            "meta": {"n_params": 7},
+        },
+    }
+    # a "created" at the server's own clock is the time of the answer: left out
+    stamped = model_identity(listing, "m", server_time=1_030)
+    assert "created" not in stamped["entry"]
+    assert model_identity(listing, "absent") == {"models": "unlisted"}
+    assert model_identity(["not", "a", "listing"], "m") == {"models": "unreadable"}
+    assert identity_text({"b": 1, "a": [2]}) == '{"a":[2],"b":1}'
+
+
+def test_cache_rows_a_check_rejects_are_bad_rows_and_replaced(tmp_path):
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    cache.put("k", "m", {"output": 1})
+    assert cache.get("k", valid=lambda v: isinstance(v["output"], str)) is None
+    assert cache.get("k", valid=lambda v: v["missing"]) is None  # a check that raises: bad
+    assert cache.stats() == {"hits": 0, "misses": 2, "bad_rows": 2, "replaced": 0}
+    cache.put("k", "m", {"output": "x"})
+    assert cache.get("k", valid=lambda v: isinstance(v["output"], str)) == {"output": "x"}
+    assert cache.stats() == {"hits": 1, "misses": 2, "bad_rows": 2, "replaced": 1}
+    cache.close()
 
 
 def test_sampling_defaults_suite_values_and_user_options():

@@ -17,7 +17,12 @@ half the CPU cost. ``auto`` takes the SDK for OpenAI's own API, where a request'
 nothing beside its latency and the SDK follows the API's changes, and the ``http`` client for
 every other server, where a fast local server makes the client's CPU the limit.
 
-Answers are cached (see :mod:`petool.backends.cache`); a cached answer costs nothing.
+Answers are cached (see :mod:`petool.backends.cache`); a cached answer costs nothing. Cache
+keys name the server: before its first request a backend asks ``GET {base_url}/models``
+once (a plain blocking GET in a worker thread, with the same key, TLS context and proxy
+settings) and folds the model's entry into every key, so another server behind the same URL
+and model name is asked, not answered from the cache; a cache row of the wrong shape is
+counted and replaced by the fresh answer (:meth:`OpenAIBackend.stats`).
 Usage and cost per task come from the response's token counts and the price table
 (:mod:`petool.backends.pricing`).
 """
@@ -25,19 +30,35 @@ Usage and cost per task come from the response's token counts and the price tabl
 from __future__ import annotations
 
 import asyncio
+import email.utils
+import http.client
 import importlib.util
 import json
 import math
 import os
 import ssl
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from petool.backends.base import Backend, BackendResponse
-from petool.backends.cache import ResponseCache, content_key
-from petool.backends.openai_http import ChatCompletionsHTTP
-from petool.backends.openai_wire import failure_response, map_names, read_completion
+from petool.backends.cache import (
+    CACHE_SCHEMA,
+    ResponseCache,
+    content_key,
+    identity_text,
+    model_identity,
+)
+from petool.backends.openai_http import ChatCompletionsHTTP, request_headers
+from petool.backends.openai_wire import (
+    failure_response,
+    is_retryable_status,
+    map_names,
+    read_completion,
+)
 from petool.backends.pricing import Price, PriceTable
 from petool.backends.registry import register_backend
 from petool.backends.sampling import (
@@ -56,6 +77,8 @@ CONNECTIONS_PER_CLIENT = 16
 JSON_HEADERS = {"Content-Type": "application/json"}
 TOOL_CALLING_MODES = ("text", "native")
 TRANSPORTS = ("auto", "sdk", "http")
+IDENTITY_RETRY_S = 1.0  # after a lookup of the server's identity failed, when to try again
+MAX_LISTING_BYTES = 16 << 20
 
 
 def _aiohttp_installed() -> bool:
@@ -73,6 +96,25 @@ def _aiohttp_transport() -> bool:
     import openai
 
     return hasattr(openai, "DefaultAioHttpClient")
+
+
+def cached_value_ok(value: Mapping[str, Any]) -> bool:
+    """Whether a cache row has the shape :func:`read_completion` gives (else it is asked again)."""
+    counts = (value.get("prompt_tokens"), value.get("completion_tokens"))
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
+        return False
+    if not isinstance(value.get("output"), str):
+        return False
+    calls = value.get("tool_calls")
+    if calls is None:
+        return True
+    return isinstance(calls, list) and all(
+        isinstance(call, dict)
+        and isinstance(fn := call.get("function"), dict)
+        and isinstance(fn.get("name"), str | None)
+        and isinstance(fn.get("arguments"), str)
+        for call in calls
+    )
 
 
 def resolve_transport(choice: str, base_url: str) -> str:
@@ -182,6 +224,11 @@ class OpenAIBackend(Backend):
         self._http: ChatCompletionsHTTP | None = None
         self._ssl: ssl.SSLContext | None = None
         self._in_flight: list[int] = []
+        self.server: dict[str, Any] | None = None  # the server's identity, once looked up
+        self._identity_lock: asyncio.Lock | None = None
+        self._identity_loop: asyncio.AbstractEventLoop | None = None
+        self._identity_next_try = 0.0
+        self._uncached = 0
 
     def setup(self, suite: Suite) -> None:
         """Take the suite's tools, prompt style and faithful-mode sampling."""
@@ -204,10 +251,90 @@ class OpenAIBackend(Backend):
             "timeout_s": self.timeout,
             "transport": self.transport,
             "cache": str(self.cache.path) if self.cache else None,
+            "cache_schema": CACHE_SCHEMA if self.cache else None,
             "price_per_1m_tokens": (
                 {"input": self.price.input, "output": self.price.output} if self.price else None
             ),
         }
+
+    def stats(self) -> dict[str, Any]:
+        """The response cache so far: schema, server identity, hits, misses, bad rows.
+
+        ``bad_rows``: rows that could not be used (undecodable or of the wrong shape), each a
+        miss; ``replaced``: those overwritten by the fresh answer; ``uncached``: requests
+        sent without the cache because the server's identity could not be looked up.
+        """
+        if self.cache is None:
+            return {"cache": None}
+        return {
+            "cache": str(self.cache.path),
+            "cache_schema": CACHE_SCHEMA,
+            "server": self.server,
+            **self.cache.stats(),
+            "uncached": self._uncached,
+        }
+
+    def _get_models(self) -> tuple[int, bytes, str | None]:
+        """``GET {base_url}/models`` (blocking): the status, the body and the ``Date`` header."""
+        request = urllib.request.Request(
+            self.base_url + "/models", headers=request_headers(self._api_key), method="GET"
+        )
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPSHandler(context=self._ssl_context())
+        )
+        try:
+            with opener.open(request, timeout=self.timeout) as response:
+                return response.status, response.read(MAX_LISTING_BYTES), response.headers["Date"]
+        except urllib.error.HTTPError as exc:
+            with exc:
+                return exc.code, b"", exc.headers["Date"] if exc.headers else None
+
+    def _lookup_identity(self) -> dict[str, Any] | None:
+        """The server's identity (see :mod:`petool.backends.cache`); None when it may answer
+        later (connection error, timeout, 408/409/429/5xx)."""
+        try:
+            status, body, date = self._get_models()
+        except (OSError, http.client.HTTPException, ValueError):
+            return None
+        if is_retryable_status(status):
+            return None
+        if not 200 <= status < 300:
+            return {"models": f"HTTP {status}"}
+        try:
+            listing = json.loads(body)
+        except ValueError:
+            return {"models": "unreadable"}
+        try:
+            server_time = email.utils.parsedate_to_datetime(date).timestamp() if date else None
+        except (TypeError, ValueError):
+            server_time = None
+        return model_identity(listing, self.model, server_time)
+
+    async def _server_identity(self) -> dict[str, Any] | None:
+        """The server's identity, looked up once (concurrent first requests wait for it;
+        after a failed lookup, requests that find the next one in flight go on without)."""
+        if self.server is not None:
+            return self.server
+        loop = asyncio.get_running_loop()
+        if self._identity_lock is None or self._identity_loop is not loop:
+            self._identity_lock, self._identity_loop = asyncio.Lock(), loop
+        if self._identity_next_try and self._identity_lock.locked():
+            return None
+        async with self._identity_lock:
+            if self.server is None and time.monotonic() >= self._identity_next_try:
+                self.server = await asyncio.to_thread(self._lookup_identity)
+                if self.server is None:
+                    self._identity_next_try = time.monotonic() + IDENTITY_RETRY_S
+        return self.server
+
+    async def _cache_key(self, body: bytes) -> str | None:
+        """The cache key of a request: schema, server identity, base URL, request bytes
+        (None: the server could not be identified, so the request goes uncached)."""
+        identity = await self._server_identity()
+        if identity is None:
+            self._uncached += 1
+            return None
+        return content_key(str(CACHE_SCHEMA), identity_text(identity), self.base_url, body)
 
     @property
     def _httpx(self) -> Any:
@@ -357,9 +484,9 @@ class OpenAIBackend(Backend):
             return BackendResponse(error=str(exc), retryable=False)
         # serialize once: the bytes sent are the bytes hashed for the cache key
         body = json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode()
-        key = content_key(self.base_url, body)
-        if self.cache is not None:
-            hit = self.cache.get(key)
+        key = await self._cache_key(body) if self.cache is not None else None
+        if self.cache is not None and key is not None:
+            hit = self.cache.get(key, valid=cached_value_ok)
             if hit is not None:
                 return self._response(hit, name_map, cached=True)
         try:
@@ -370,7 +497,7 @@ class OpenAIBackend(Backend):
             )
         except Exception as exc:
             return failure_response(exc, self.timeout)
-        if self.cache is not None:
+        if self.cache is not None and key is not None:
             self.cache.put(key, self.model, value)
         return self._response(value, name_map, cached=False)
 
