@@ -193,10 +193,11 @@ def test_data_one_folder_below(tmp_path: Path) -> None:
 
 def test_missing_file_names_it_and_the_command(data_dir: Path) -> None:
     (data_dir / "test_trained_user" / "data.json").unlink()
+    (data_dir / "test_untrained_user" / "data.json").unlink()  # one alone is enough to load
     with pytest.raises(DataMissingError) as err:
         load_ptbench(data_dir)
     message = str(err.value)
-    assert "test_trained_user/data.json" in message and "petool data fetch ptbench" in message
+    assert "test_untrained_user/data.json" in message and "petool data fetch ptbench" in message
     assert "\n" not in message
 
 
@@ -377,3 +378,11 @@ def test_ablation_run_scores(tmp_path: Path) -> None:
     suite = load_ptbench(FIXTURES)
     run = evaluate(suite, OracleBackend(), out_dir=tmp_path, no_context=True, limit=2)
     assert run.metrics["overall"] == 1.0
+
+
+def test_one_split_file_is_enough_for_that_split(data_dir: Path) -> None:
+    shutil.rmtree(data_dir / "test_trained_user")
+    suite = load_ptbench(data_dir)
+    assert suite.info.splits == ["untrained_user"]
+    assert {t.meta.split for t in suite.tasks} == {"untrained_user"}
+    assert len(suite.split("untrained_user")) == len(_records())

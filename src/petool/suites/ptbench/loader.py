@@ -74,12 +74,14 @@ def _fail(path: Path, index: int, field: str, problem: str) -> InputError:
 
 
 def locate_data(root: Path) -> Path:
-    """The folder holding both split files: ``root`` or one folder below it (an archive)."""
+    """The folder holding the split files (both, or at least one): ``root`` or one folder
+    below it (an archive)."""
     wanted = REQUIRED_FILES
     candidates = [root, *(sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else [])]
-    for folder in candidates:
-        if all((folder / w).is_file() for w in wanted):
-            return folder
+    for need in (all, any):
+        for folder in candidates:
+            if need((folder / w).is_file() for w in wanted):
+                return folder
     missing = next(w for w in wanted if not (root / w).is_file())
     raise DataMissingError(
         f"PTBench: {root / missing} not found; run `petool data fetch ptbench` or pass --data "
@@ -204,14 +206,18 @@ def load_ptbench(data: Path | None = None) -> Suite:
         The suite: splits ``untrained_user`` and ``trained_user`` (default ``all``: both),
         scorer and prompt style ``ptbench``.
 
+    Only the splits whose file is there are loaded (``--split untrained_user`` needs only its
+    own file); the default ``all`` is every split present.
+
     Raises:
-        DataMissingError: a split file is missing (the message names the fetch command).
+        DataMissingError: no split file is there (the message names the fetch command).
         InputError: a truncated or malformed file (file, record, field, what to do).
     """
     root = locate_data(Path(data) if data is not None else cache_dir(NAME))
     toolset = Toolset()
     tasks: list[Task] = []
-    for split, folder in SPLIT_DIRS.items():
+    present = {s: d for s, d in SPLIT_DIRS.items() if (root / d / DATA_FILE).is_file()}
+    for split, folder in present.items():  # a split whose file is absent is simply not there
         path = root / folder / DATA_FILE
         tasks += [record_task(path, split, i, rec, toolset) for i, rec in enumerate(_records(path))]
     info = SuiteInfo(
@@ -219,9 +225,9 @@ def load_ptbench(data: Path | None = None) -> Suite:
         scorer=NAME,
         prompt_style=NAME,
         description=f"{DESCRIPTION}; {SOURCE}",
-        splits=list(SPLIT_DIRS),
+        splits=list(present),
         default_split=DEFAULT_SPLIT,
         source=SOURCE,
-        files=[str(root / d / DATA_FILE) for d in SPLIT_DIRS.values()],
+        files=[str(root / d / DATA_FILE) for d in present.values()],
     )
     return Suite(info=info, tools=toolset.tools(), tasks=tasks)
