@@ -229,8 +229,11 @@ def eval_cmd(
         print_metrics(metrics.to_dict(), out_console)
         if metrics.paper_comparison is not None:
             from petool.report.table import paper_table
+            from petool.suites.paper import paper_numbers
 
-            title = f"{loaded.name}: this run beside the paper"
+            reading = (paper_numbers(loaded.name) or {}).get("reading")
+            scores = f" (the paper's figures are {reading} scores)" if reading else ""
+            title = f"{loaded.name}: this run beside the paper{scores}"
             out_console.print(paper_table(metrics.paper_comparison, title))
         err_console.print(f"run directory: {result.out_dir}")
     if failed and metrics.health is not None:

@@ -271,21 +271,43 @@ def test_compare_with_paper() -> None:
 
     numbers = paper_numbers("toolspectrum")
     assert numbers is not None and "arXiv 2505.13176" in numbers["source"]
-    metrics = {"by_scenario": {"persona": {"APP": 0.5}, "environment": {"API": 1.0}}}
+    assert numbers["reading"] == "F1" and len(numbers["results"]) == 19  # all of Table 3
+    metrics = {"by_scenario": {"persona": {"APP_F1": 0.5, "APP": 0.9}, "environment": {"API": 1.0}}}
     rows = {
         (r["model"], r["group"], r["metric"]): r
         for r in compare_with_paper("toolspectrum", metrics)
     }
-    assert rows["GPT-4o", "persona", "APP"] == {
+    assert rows["GPT-4o", "persona", "APP_F1"] == {
         "model": "GPT-4o",
         "group": "persona",
-        "metric": "APP",
+        "metric": "APP_F1",
         "paper": 0.80,
-        "run": 0.5,
+        "run": 0.5,  # the F1 reading, never the accuracy beside it
         "delta": pytest.approx(-0.3),
     }
-    assert rows["GPT-4o", "persona_environment", "APP"]["paper"] == 0.32
-    assert rows["GPT-4o", "environment", "APP"]["run"] is None
+    assert rows["GPT-4o", "persona_environment", "APP_F1"]["paper"] == 0.32
+    assert rows["GPT-4o", "persona_environment", "OP"]["paper"] == 0.45
+    assert ("GPT-4o", "persona_environment", "PP") not in rows  # the paper has OP there
+    assert rows["GPT-4o", "environment", "APP_F1"]["run"] is None
+    assert rows["Deepseek-R1-671B", "environment", "OP"]["paper"] == 0.53
     assert "toolspectrum" in all_paper_numbers()
     with pytest.raises(ConfigError, match="no published numbers"):
         compare_with_paper("demo", metrics)
+
+
+def test_the_f1_reading_counts_a_call_on_a_policy_case_as_a_false_positive(suite: Suite) -> None:
+    from petool.suites.toolspectrum.scorer import Answer, slot_f1
+
+    tasks = suite.split("persona_environment")
+    policy = [t for t in tasks if not t.gold]
+    called = [t for t in tasks if t.gold]
+    assert policy and called
+    right = [
+        (t, Answer("ok", app=t.gold[0].app, api=t.gold[0].tool.split(".")[-1])) for t in called
+    ]
+    abstain = [(t, Answer("no_call")) for t in policy]
+    assert slot_f1([*right, *abstain]) == (1.0, 1.0)
+    wrong_call = [(t, Answer("ok", app="X", api="y")) for t in policy]
+    app_f1, _ = slot_f1([*right, *wrong_call])
+    tp = len(right)
+    assert app_f1 == pytest.approx(2 * tp / (2 * tp + len(policy)))

@@ -215,6 +215,24 @@ def task_verdict(task: Task, answer: Answer, tools: Mapping[str, Tool]) -> dict[
     return out
 
 
+def slot_f1(judged: Sequence[tuple[Task, Answer]]) -> tuple[float | None, float | None]:
+    """Micro F1 of APP and API over call slots (see :mod:`.paper`: the paper reports F1)."""
+    scores: list[float | None] = []
+    for level in ("app", "api"):
+        tp = fp = fn = 0
+        for task, answer in judged:
+            called = answer.status == "ok"
+            gold = task.gold[0] if task.gold else None
+            want = None if gold is None else (gold.app if level == "app" else api_part(gold))
+            got = answer.app if level == "app" else answer.api
+            hit = called and gold is not None and got == want
+            tp += hit
+            fp += called and not hit
+            fn += gold is not None and not hit
+        scores.append(_frac(2 * tp, 2 * tp + fp + fn))
+    return scores[0], scores[1]
+
+
 def scenario_metrics(
     scenario: str,
     judged: Sequence[tuple[Task, Answer]],
@@ -236,6 +254,7 @@ def scenario_metrics(
                 sums[metric] += verdict[metric]
     n = len(judged)
     out: dict[str, Any] = {"n": n, "APP": _frac(app_hits, n), "API": _frac(api_hits, n)}
+    out["APP_F1"], out["API_F1"] = slot_f1(judged)
     metrics = PARAM_METRICS.get(scenario, ALL_PARAM_METRICS)
     for metric in metrics:
         out[metric] = _frac(sums[metric], counts[metric])
