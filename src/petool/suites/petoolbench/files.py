@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import re
-import zipfile
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from petool.errors import DataMissingError, InputError
 from petool.schema import HistoryMode
+from petool.suites.fetch import archive as zip_archive
 from petool.suites.petoolbench.modes import MODE_CODES
 
 FETCH_HINT = "fetch it again with `petool data fetch petoolbench` (or pass --data DIR)"
@@ -49,34 +49,18 @@ def mode_from_filename(path: Path) -> HistoryMode | None:
     return MODE_CODES[match.group(1)] if match else None
 
 
-def _zip_member(archive: zipfile.ZipFile, path: Path) -> str:
-    members = [
-        m
-        for m in archive.namelist()
-        if m.endswith(".json")
-        and not m.startswith("__MACOSX/")
-        and not Path(m).name.startswith("._")
-    ]
-    if len(members) > 1:
-        wanted = [m for m in members if Path(m).name == f"{_stem(path)}.json"]
-        members = wanted or members
-    if len(members) != 1:
-        found = ", ".join(members) or "none"
-        raise InputError(f"{path}: expected one .json file inside the zip archive, found {found}")
-    return members[0]
-
-
 def _read_text(path: Path, hint: str) -> str:
     try:
         if path.name.endswith(".zip"):
-            with zipfile.ZipFile(path) as archive:
-                raw = archive.read(_zip_member(archive, path))
+            raw = zip_archive.read_one(path, pick=f"{_stem(path)}.json")[1]
         else:
             raw = path.read_bytes()
         return raw.decode("utf-8-sig")
     except FileNotFoundError:
         raise DataMissingError(f"{path}: file not found; {hint}") from None
-    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
+    except zip_archive.ArchiveError as exc:
+        raise InputError(f"{path}: {exc}; {hint}") from None
+    except zip_archive.CORRUPT as exc:
         raise InputError(f"{path}: not a readable zip archive ({exc}); {hint}") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); {hint}") from None
