@@ -25,10 +25,12 @@ def unified_block(metrics: dict[str, Any]) -> dict[str, Any]:
 
 def metrics_table(metrics: dict[str, Any], title: str | None = None) -> Table:
     """Per history mode and overall: n, tool / parameter / call accuracy, parse errors."""
-    title = title or f"{metrics.get('suite', '?')} · {metrics.get('backend', '?')}"
+    official = any(isinstance(metrics.get(key), dict) for key in OFFICIAL_BREAKDOWNS)
+    default = f"{metrics.get('suite', '?')} · {metrics.get('backend', '?')}"
+    title = title or (f"{default} · petool's unified metrics" if official else default)
     metrics = unified_block(metrics)
     table = Table(title=title)
-    table.add_column("mode")
+    table.add_column("history mode")
     table.add_column("n", justify="right")
     table.add_column("tool acc %", justify="right")
     table.add_column("param acc %", justify="right")
@@ -37,6 +39,8 @@ def metrics_table(metrics: dict[str, Any], title: str | None = None) -> Table:
     table.add_column("backend err", justify="right")
     by_mode: dict[str, Any] = metrics.get("by_mode", {})
     rows = [m for m in MODE_ORDER if m in by_mode] + sorted(set(by_mode) - set(MODE_ORDER))
+    if rows == ["none"]:  # a suite without history modes: the overall row says it all
+        rows = []
     for mode in rows:
         m = by_mode[mode]
         table.add_row(
