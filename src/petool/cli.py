@@ -332,7 +332,13 @@ app.add_typer(data_app, name="data")
 @data_app.command("fetch")
 def data_fetch(
     name: Annotated[str, typer.Argument(help="petoolbench | ptbench | toolspectrum")],
-    dest: Annotated[Path | None, typer.Option(help="directory (default: petool's cache)")] = None,
+    dest: Annotated[
+        Path | None,
+        typer.Option(
+            help="a new or empty directory, or one petool fetched into before; any other"
+            " is refused, never emptied (default: petool's cache)"
+        ),
+    ] = None,
 ) -> None:
     """Download a benchmark, verify it, and say where it is."""
     from petool.suites.fetch import fetch
