@@ -237,3 +237,34 @@ def test_resume_of_a_missing_or_empty_run_directory_simply_starts(tmp_path, suit
                "--resume", "--out", str(run))  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert len((run / "predictions.jsonl").read_text().splitlines()) == 3
+
+
+def test_synth_export_and_train_never_overwrite_a_foreign_folder(tmp_path):
+    other = tmp_path / "exported"
+    export_suite_dir(make_tiny_suite(3), other)
+    before = {p.name: p.read_bytes() for p in other.iterdir()}
+    corpus = tmp_path / "suite"
+    export_suite_dir(make_tiny_suite(3), corpus)
+    line = _one_error_line(petool("synth", "--corpus", str(corpus), "--out", str(other)))
+    assert "--overwrite" in line and str(other) in line
+    line = _one_error_line(petool("export", "--suite", str(corpus), "--split", "test",
+                                  "--out", str(other)))  # fmt: skip
+    assert "--overwrite" in line
+    assert {p.name: p.read_bytes() for p in other.iterdir()} == before
+    r = petool("export", "--suite", str(corpus), "--split", "test", "--format", "trl",
+               "--kind", "sft", "--out", str(other), "--overwrite")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in other.iterdir()) == ["sft.jsonl"]
+
+
+def test_train_names_overwrite_for_a_used_output_dir(tmp_path):
+    from petool.errors import ConfigError
+    from petool.train.checks import check_output_dir
+
+    used = tmp_path / "run"
+    used.mkdir()
+    (used / "notes.txt").write_text("x")
+    with pytest.raises(ConfigError, match="--overwrite"):
+        check_output_dir(used, resume=False)
+    assert check_output_dir(used, resume=False, overwrite=True) == used
+    assert list(used.iterdir()) == []

@@ -32,6 +32,12 @@ def parse_modes(values: list[str] | None) -> tuple[HistoryMode, ...]:
     return tuple(parse_history_modes(values, "--mode") or HISTORY_MODES)
 
 
+def _own_synth_output(directory: Path) -> bool:
+    """A folder synthesis wrote before (its stage cache, or its suite with its report)."""
+    cache = (directory / ".synth-cache").is_dir()
+    return cache or ((directory / "report.json").is_file() and (directory / "suite.json").is_file())
+
+
 @synth_app.callback(invoke_without_command=True)
 def synth(
     ctx: typer.Context,
@@ -111,12 +117,23 @@ def synth(
         Path | None, typer.Option(help="stage and LLM cache (default OUT/.synth-cache)")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="replace a non-empty --out whole")
+    ] = False,
 ) -> None:
     """Build a suite: understand, group, prefer, plan histories, write requests, check, split."""
     if ctx.invoked_subcommand is not None:
         return
     if corpus is None or out is None:
         raise ConfigError("petool synth needs --corpus PATH and --out DIR (or: synth validate DIR)")
+    from petool.io import claim_output_dir
+
+    claim_output_dir(  # its own output (with its stage cache) is resumed, anything else kept
+        out,
+        what="synthesized suite",
+        overwrite=overwrite,
+        own=None if overwrite else _own_synth_output,
+    )
     from petool.synth.corpus import load_corpus
     from petool.synth.pipeline import SynthConfig, run_pipeline
     from petool.synth.progress import RichProgress
@@ -166,7 +183,8 @@ def synth(
         result = run_pipeline(config, corpus=loaded, progress=progress)
     report = result.report
     if as_json:
-        out_console.print_json(json.dumps(report))
+        printed = {**report, "session": result.session} if result.session else report
+        out_console.print_json(json.dumps(printed))
         return
     corpus_report = report["corpus"]
     if corpus_report["skipped"]:
@@ -182,6 +200,17 @@ def synth(
         markup=False,
         soft_wrap=True,
     )
+    session = result.session.get("llm")
+    if session:
+        total = {k: sum(s[k] for s in session.values()) for k in ("sent", "retries", "cached")}
+        fallbacks = sum(s["fallbacks"] for s in report["llm"].values())
+        out_console.print(
+            f"LLM: {total['sent']} requests sent ({total['retries']} retries), "
+            f"{total['cached']} answers from the cache, {fallbacks} fallbacks "
+            "to the offline result",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 @synth_app.command("validate")

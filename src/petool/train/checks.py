@@ -183,8 +183,9 @@ def check_adapter_dir(path: str | Path, option: str = "--sft-adapter") -> Path:
     return p
 
 
-def check_output_dir(path: str | Path, resume: bool) -> Path:
-    """The run directory: new or empty, or (with ``resume``) one holding checkpoints.
+def check_output_dir(path: str | Path, resume: bool, overwrite: bool = False) -> Path:
+    """The run directory: new or empty, or (with ``resume``) one holding checkpoints, or
+    (with ``overwrite``) any directory, emptied first.
 
     Raises:
         ConfigError: it would overwrite a run, or there is nothing to resume.
@@ -196,8 +197,12 @@ def check_output_dir(path: str | Path, resume: bool) -> Path:
         if not any((p / "checkpoints").glob("checkpoint-*")):
             raise ConfigError(f"--resume: no checkpoint in {p / 'checkpoints'} to continue from")
     elif p.exists() and any(p.iterdir()):
+        if overwrite:
+            from petool.io import claim_output_dir
+
+            return claim_output_dir(p, what="training run", overwrite=True)
         raise ConfigError(
-            f"--output-dir {p}: exists and is not empty; pass --resume to continue that run"
-            " or choose another directory"
+            f"--output-dir {p}: exists and is not empty; pass --resume to continue that run,"
+            " --overwrite to replace it whole, or choose another directory"
         )
     return p

@@ -196,10 +196,15 @@ def export_command(
     rejected_parameters: Annotated[float, typer.Option(help="DPO mix weight")] = 0.0,
     pairs_per_task: Annotated[int, typer.Option(min=1, help="DPO pairs per task")] = 1,
     seed: Annotated[int, typer.Option(help="seed of the DPO draw")] = 0,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="replace a non-empty --out whole")
+    ] = False,
 ) -> None:
     """Export a suite's training data for LLaMA-Factory (with dataset_info.json) or TRL."""
+    from petool.io import claim_output_dir
     from petool.train.export import export_training_data
 
+    claim_output_dir(out, what="export folder", overwrite=overwrite, create=False)
     written = export_training_data(
         suite=suite,
         data=data,

@@ -107,6 +107,7 @@ class TrainConfig:
     save_total_limit: int | None = field(default=3, metadata=_help("checkpoints to keep"))
     seed: int = field(default=0, metadata=_help("seed for initialisation, shuffling, pairs"))
     resume: bool = field(default=False, metadata=_help("continue from the last checkpoint"))
+    overwrite: bool = field(default=False, metadata=_help("replace a non-empty --output-dir whole"))
     report_to: str = field(default="none", metadata=_help("trackers: none, wandb, tensorboard"))
     trl: dict[str, Any] = field(
         default_factory=dict, metadata=_help("further TRL config fields, key=value")

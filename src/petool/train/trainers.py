@@ -153,7 +153,7 @@ def _record(config: TrainConfig, data: PreparedData, args: Any, bf16: bool) -> d
 
 def _run(config: TrainConfig, data: PreparedData) -> TrainResult:
     """Check everything, then train and write the run directory."""
-    out = check_output_dir(config.output_dir, config.resume)
+    out = check_output_dir(config.output_dir, config.resume, config.overwrite)
     adapter = config.sft_adapter if isinstance(config, DPORunConfig) else None
     if adapter is not None:
         check_adapter_dir(adapter)
