@@ -113,3 +113,22 @@ def test_unusable_models_and_options_are_one_line_config_errors(suite, model_dir
     native = make_backend(f"hf:{model_dir}", tool_calling="native")
     with pytest.raises(ConfigError, match="does not take tools"):
         native.setup(suite)
+
+
+def test_a_hub_id_offline_fails_at_once_with_one_line(monkeypatch, tmp_path):
+    import time
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))  # an empty cache
+    backend = make_backend("hf:petool-test-org/no-such-model")
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as err:
+        backend.load()
+    assert time.monotonic() - started < 10
+    message = str(err.value)
+    assert "\n" not in message and "HF_HUB_OFFLINE" in message and "hf:/path/to/model" in message
+
+
+def test_a_missing_adapter_is_said_to_not_exist(model_dir, tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        make_backend(f"hf:{model_dir}", adapter=str(tmp_path / "no-adapter"))

@@ -175,6 +175,8 @@ class HFBackend(Backend):
         require_module("torch", self.spec, "hf")
         if adapter is not None:
             require_module("peft", self.spec, "hf")
+            if not Path(adapter).exists():
+                raise ConfigError(f"--adapter {adapter}: does not exist")
             if not (Path(adapter) / "adapter_config.json").is_file():
                 raise ConfigError(f"{adapter}: not a PEFT adapter folder (no adapter_config.json)")
         if dtype is not None and dtype not in DTYPES:
@@ -222,11 +224,20 @@ class HFBackend(Backend):
         looks_local = self.path.startswith(("/", ".", "~")) or self.path.count("/") > 1
         if looks_local and not local.is_dir():
             raise ConfigError(f"{self.spec}: no model folder at {local} (and not a hub id)")
+        offline = local.is_dir() or not hub_reachable(self.spec)
         try:
-            tokenizer: Any = AutoTokenizer.from_pretrained(self.path)
+            tokenizer: Any = AutoTokenizer.from_pretrained(self.path, local_files_only=offline)
             dtype = "auto" if self.dtype == "auto" else getattr(torch, self.dtype)
-            model: Any = AutoModelForCausalLM.from_pretrained(self.path, dtype=dtype)
+            model: Any = AutoModelForCausalLM.from_pretrained(
+                self.path, dtype=dtype, local_files_only=offline
+            )
         except (OSError, ValueError) as exc:
+            if offline and not local.is_dir():
+                raise ConfigError(
+                    f"{self.spec}: not a local folder, not in the Hugging Face cache, and the Hub"
+                    " cannot be reached (or HF_HUB_OFFLINE is set); pass hf:/path/to/model, or"
+                    " download it where there is a network"
+                ) from None
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ConfigError(f"{self.spec}: cannot load the model ({reason})") from None
         if self.adapter is not None:
@@ -334,3 +345,23 @@ class HFBackend(Backend):
 
 
 register_backend("hf")(HFBackend)  # the class is the factory: its keywords are its options
+
+
+def hub_reachable(spec: str) -> bool:
+    """Whether a model may be downloaded from the Hub: ``HF_HUB_OFFLINE`` unset and the Hub's
+    host resolving at once. Without that, loading uses the local cache only, so an offline
+    machine gets one clear line at once instead of a minute of "Retrying in Ns"."""
+    import os
+    import socket
+    from urllib.parse import urlparse
+
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return False
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname
+    if not host:
+        return False
+    try:
+        socket.getaddrinfo(host, 443)
+    except OSError:
+        return False
+    return True
