@@ -119,7 +119,7 @@ def fetch(name: str, dest: Path | str | None = None, *, progress: Progress | Non
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging_dir = tempfile.TemporaryDirectory(
-            prefix=f".{target.name}.fetch-", dir=target.parent
+            prefix=f".{target.name}.fetch-", dir=target.parent, ignore_cleanup_errors=True
         )
     except OSError as exc:
         raise RunError(f"{target.parent}: cannot write there ({exc.strerror})") from None
