@@ -30,7 +30,7 @@ def metrics_table(metrics: dict[str, Any], title: str | None = None) -> Table:
     title = title or (f"{default} · petool's unified metrics" if official else default)
     metrics = unified_block(metrics)
     table = Table(title=title)
-    table.add_column("history mode")
+    table.add_column("mode")
     table.add_column("n", justify="right")
     table.add_column("tool acc %", justify="right")
     table.add_column("param acc %", justify="right")
