@@ -396,6 +396,51 @@ def suites_export(
     err_console.print(f"wrote {path}")
 
 
+@app.command("report")
+def report_cmd(
+    runs: Annotated[list[Path], typer.Argument(help="run directories (with results.jsonl)")],
+    out: Annotated[Path, typer.Option("--out", help="the HTML file to write")] = Path(
+        "report.html"
+    ),
+    data: Annotated[
+        Path | None, typer.Option(help="the data directory of a registered public suite")
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="replace an existing OUT file")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="the bootstrap's seed")] = 0,
+) -> None:
+    """Write one self-contained HTML report (plots, comparison, task browser) of runs."""
+    from petool.report.html import write_report
+
+    result = write_report(runs, out, data=data, overwrite=overwrite, seed=seed)
+    for warning in result.warnings:
+        err_console.print(f"warning: {warning}", markup=False, highlight=False)
+    err_console.print(f"wrote {result.path} ({result.size_bytes / 1e6:.2f} MB)")
+
+
+@app.command("compare")
+def compare_cmd(
+    runs: Annotated[list[Path], typer.Argument(help="two or more run directories")],
+    metric: Annotated[
+        str, typer.Option(help="call_correct, tool_correct or parameters_correct")
+    ] = "call_correct",
+    seed: Annotated[int, typer.Option(help="the bootstrap's seed")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of tables")] = False,
+) -> None:
+    """Compare runs on their common tasks: differences, 95 % bootstrap CIs, McNemar p."""
+    from petool.report.compare import compare_runs, print_comparisons
+    from petool.report.runs import load_runs
+
+    if len(runs) < 2:
+        raise ConfigError("compare: give at least two run directories")
+    comparisons = compare_runs(load_runs(runs), metric=metric, seed=seed)
+    if as_json:
+        out_console.print_json(json.dumps(comparisons))
+    else:
+        print_comparisons(comparisons, out_console)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning petool errors into one line and an exit code."""
     return run_app(app, argv, "petool")
