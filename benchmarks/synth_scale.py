@@ -303,7 +303,7 @@ def run_llm(corpus: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]
     ideal_rate = args.concurrency / args.latency
     stages = {}
     sent = seconds = 0.0
-    for stage, s in result.report["llm"].items():
+    for stage, s in result.session["llm"].items():  # this process: sent, seconds
         rate = s["sent"] / s["seconds"] if s["seconds"] else 0.0
         stages[stage] = {
             "requests": s["sent"],

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from synth_support import ScriptedLLM, fake_answer, write_tiny_corpus
 
+from petool.backends.openai_backend import OpenAIBackend
 from petool.synth.cli import main as synth_main
 from petool.synth.pipeline import SynthConfig, run_pipeline
 from petool.synth.validate import validate_suite
@@ -86,13 +87,15 @@ def test_every_llm_stage_runs_end_to_end(corpus: Path, server: ScriptedLLM, tmp_
     assert all(u["preference"]["statement"].startswith("I care about") for u in users)
     assert validate_suite(tmp_path / "out").ok
     llm = result.report["llm"]
-    assert llm["instructions"]["fallbacks"] == 0 and llm["understand"]["sent"] == 14
+    assert llm["instructions"]["fallbacks"] == 0 and llm["understand"]["answered"] == 14
+    assert result.session["llm"]["understand"]["sent"] == 14
 
     first = (tmp_path / "out" / "tasks.jsonl").read_bytes()
     server.reset_counts()  # a second run finds every answer in the cache
     again = run_pipeline(_config(corpus, tmp_path / "out", server))
-    assert server.total == 0 and again.report["llm"]["judge"]["cached"] == quality["judged"]
+    assert server.total == 0 and again.session["llm"]["judge"]["cached"] == quality["judged"]
     assert (tmp_path / "out" / "tasks.jsonl").read_bytes() == first
+    assert again.report == result.report  # what the records say, not what this process did
 
 
 def _faults(payload: dict[str, Any]) -> list[str]:
@@ -112,13 +115,93 @@ def test_faults_are_retried_and_unusable_answers_fall_back(corpus: Path, tmp_pat
     with ScriptedLLM(answer=_answer, faults=_faults, retry_after="0.01") as server:
         result = run_pipeline(_config(corpus, tmp_path / "out", server))
         llm = result.report["llm"]
-        assert sum(s["retries"] for s in llm.values()) > 20
+        assert sum(s["retries"] for s in result.session["llm"].values()) > 20
         assert llm["preferences"]["fallbacks"] == 2
         assert llm["preferences"]["invalid_answers"] == 2 * 3  # asked three times each
         for key in ("persona:2", "persona:3"):  # three answers, after the injected faults
             assert server.counts[key] == 3 + len(_faults({"id": key}))
         assert all(s["fallbacks"] == 0 for k, s in llm.items() if k != "preferences")
     assert validate_suite(tmp_path / "out").ok
+
+
+OUTPUT_FILES = ("suite.json", "tools.jsonl", "tasks.jsonl", "groups.jsonl", "users.jsonl",
+                "report.json")  # fmt: skip
+
+
+def _sometimes_unusable(payload: dict[str, Any]) -> Any:
+    key = str(payload["id"])
+    digest = int(hashlib.sha256(key.encode()).hexdigest()[:4], 16)
+    if key == "persona:2" or (
+        key.startswith(("understand:", "rewrite:", "judge:")) and digest % 5 == 0
+    ):
+        return "Sorry, I cannot answer that."  # never JSON: asked three times, then falls back
+    return json.dumps(fake_answer(payload))
+
+
+class Interrupted(BaseException):
+    """A crash in the middle of a run (not KeyboardInterrupt: asyncio re-raises that out of
+    the event loop, which trips CPython 3.11's parser later in the same process)."""
+
+
+def _finished(out: Path) -> dict[str, bool]:
+    """Request id -> whether it fell back, for every request recorded in the LLM cache."""
+    done = {}
+    for path in (out / ".synth-cache").glob("llm-*.jsonl"):
+        for line in path.read_text().splitlines():
+            record = json.loads(line)
+            done[record["id"]] = record.get("fallback") is True
+    return done
+
+
+def test_interrupted_runs_resume_to_the_same_bytes_without_asking_again(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with ScriptedLLM(answer=_sometimes_unusable) as server:
+        clean = run_pipeline(_config(corpus, tmp_path / "clean", server))
+        uninterrupted = server.total
+    llm = clean.report["llm"]
+    assert all(llm[s]["fallbacks"] > 0 for s in ("understand", "preferences", "instructions"))
+    assert llm["judge"]["fallbacks"] > 0 and clean.report["quality"]["unjudged"] > 0
+
+    stop: dict[str, Any] = {"stage": None, "after": 0}
+    real = OpenAIBackend.generate
+
+    async def interrupting(self: OpenAIBackend, tasks: Any) -> Any:
+        payload = json.loads(tasks[0].instruction.rpartition("## Request\n")[2])
+        if str(payload["id"]).startswith(f"{stop['stage']}:"):
+            stop["after"] -= 1
+            if stop["after"] < 0:  # the run dies with other requests in flight
+                raise Interrupted
+        return await real(self, tasks)
+
+    monkeypatch.setattr(OpenAIBackend, "generate", interrupting)
+    out = tmp_path / "resumed"
+    with ScriptedLLM(answer=_sometimes_unusable) as server:
+        # die in understanding, grouping, personas, rewriting, judging; then run to the end
+        stops = [("understand", 8), ("group", 2), ("persona", 3), ("rewrite", 90)]
+        stops += [("rewrite", 90), ("judge", 12), (None, 0)]
+        for stage, after in stops:
+            stop.update(stage=stage, after=after)
+            finished, asked = _finished(out) if out.exists() else {}, dict(server.counts)
+            if stage is not None:
+                with pytest.raises(BaseExceptionGroup) as died:
+                    run_pipeline(_config(corpus, out, server))
+                assert died.group_contains(Interrupted)
+            else:
+                resumed = run_pipeline(_config(corpus, out, server))
+            again = [k for k in finished if server.counts.get(k, 0) != asked.get(k, 0)]
+            assert not again, f"finished requests asked again: {again[:3]}"
+        assert any(_finished(out).values())  # fallbacks are recorded, and were not asked again
+        total = server.total
+    for name in OUTPUT_FILES:
+        assert (out / name).read_bytes() == (tmp_path / "clean" / name).read_bytes(), name
+    assert resumed.report == clean.report
+    # only the requests in flight at each interruption were asked twice
+    assert uninterrupted < total <= uninterrupted + (len(stops) - 1) * 4 * 3
+    sent = {k: s["sent"] for k, s in resumed.session["llm"].items()}
+    assert sent["judge"] < clean.session["llm"]["judge"]["sent"]  # the last stop was in it
+    assert "understand" not in sent and "group" not in sent  # their outputs were cached
+    assert sent["preferences"] == sent["instructions"] == 0  # every answer came from the cache
 
 
 def test_a_request_failing_for_good_stops_the_run_cleanly(corpus: Path, tmp_path: Path) -> None:
@@ -202,10 +285,9 @@ def test_killed_run_resumes_without_repeating_finished_calls(corpus: Path, tmp_p
         clean = run_pipeline(
             _config(corpus, tmp_path / "clean", fresh, personas=6, concurrency=2, users=10)
         )
-    assert (
-        clean.suite.tasks
-        and (out / "tasks.jsonl").read_bytes() == (tmp_path / "clean" / "tasks.jsonl").read_bytes()
-    )
+    assert clean.suite.tasks
+    for name in OUTPUT_FILES:  # report.json included: its counts come from the cache records
+        assert (out / name).read_bytes() == (tmp_path / "clean" / name).read_bytes(), name
 
 
 def _tiny_llama_module() -> Any:
@@ -232,11 +314,12 @@ def test_local_hf_model_runs_every_llm_stage(corpus: Path, tmp_path: Path) -> No
         concurrency=2,
     )
     result = run_pipeline(config)
-    llm = result.report["llm"]
+    llm, session = result.report["llm"], result.session["llm"]
     assert set(llm) == {"understand", "group", "preferences", "instructions", "judge"}
     # random weights never answer JSON: every request is asked three times, then the
     # offline result stands in, and the suite is still complete and valid
     assert all(
-        s["fallbacks"] == s["requests"] and s["sent"] == 3 * s["requests"] for s in llm.values()
+        s["fallbacks"] == s["requests"] and session[k]["sent"] == 3 * s["requests"]
+        for k, s in llm.items()
     )
     assert result.suite.tasks and validate_suite(tmp_path / "out").ok

@@ -11,9 +11,16 @@ with jitter drawn from a ``random.Random`` seeded by the run's seed and the requ
 answer that is not the JSON the stage wants is asked again up to ``max_attempts`` times and
 then given up (the stage falls back to its offline result and counts it).
 
-Every parsed answer is appended to ``<cache_dir>/llm-<stage>.jsonl`` the moment it arrives,
-keyed by a hash of the prompt and the model, so a killed run resumes without repeating a
-finished call. Model output is data: it is only ever parsed as JSON.
+Every finished request is appended to ``<cache_dir>/llm-<stage>.jsonl`` the moment it is
+done, keyed by a hash of the prompt and the model: the parsed answer
+(``{"key", "id", "answer", "invalid"}``), or, when every answer was unusable, the fallback
+and why (``{"key", "id", "fallback": true, "reason", "invalid"}``; ``invalid`` counts the
+unusable answers). A killed run resumes without repeating a finished request, fallbacks
+included, and what ``report.json`` says of a stage (:class:`StageSummary`: requests, answered,
+fallbacks, unusable answers) is counted from these records, so a resumed run writes the same
+bytes as an uninterrupted one. What only this process did (answers read from the cache,
+requests sent, retries, seconds: :class:`StageStats`) is the run's session, kept out of the
+suite's files. Model output is data: it is only ever parsed as JSON.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from petool.schema import Suite, SuiteInfo, Task, Tool
 T = TypeVar("T")
 REQUEST_HEADING = "## Request\n"
 PROMPT_STYLE = "petool.synth.llm:synth_messages"
+LLM_STAGES = ("understand", "group", "preferences", "instructions", "judge")
 
 
 class StageProgress(Protocol):
@@ -111,8 +119,51 @@ def extract_json(text: str) -> dict[str, Any] | None:
 
 
 @dataclass
+class StageSummary:
+    """What a stage's cache records say (the same whichever process made them)."""
+
+    requests: int = 0
+    answered: int = 0
+    fallbacks: int = 0
+    invalid: int = 0
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        """Count one request's record."""
+        self.requests += 1
+        if record.get("fallback") is True:
+            self.fallbacks += 1
+        else:
+            self.answered += 1
+        self.invalid += _invalid_count(record)
+
+    def as_dict(self) -> dict[str, int]:
+        """The counters, as report.json writes them."""
+        return {
+            "requests": self.requests,
+            "answered": self.answered,
+            "fallbacks": self.fallbacks,
+            "invalid_answers": self.invalid,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StageSummary:
+        """The summary :meth:`as_dict` wrote."""
+        return cls(
+            requests=int(data["requests"]),
+            answered=int(data["answered"]),
+            fallbacks=int(data["fallbacks"]),
+            invalid=int(data["invalid_answers"]),
+        )
+
+
+def _invalid_count(record: Mapping[str, Any]) -> int:
+    value = record.get("invalid", 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+@dataclass
 class StageStats:
-    """Counters of one LLM stage."""
+    """Counters of one LLM stage in this process (the session: not in report.json)."""
 
     requests: int = 0
     cached: int = 0
@@ -141,32 +192,50 @@ def _cache_key(model: str, request: LLMRequest) -> str:
 
 
 class AnswerCache:
-    """Parsed-answer JSON per prompt hash, one JSONL file per stage, appended as answers come."""
+    """The record of every finished request per prompt hash, one JSONL file per stage,
+    appended as requests finish (a later record of a key replaces an earlier one)."""
 
     def __init__(self, directory: Path | None, stage: str):
         self.path = directory / f"llm-{stage}.jsonl" if directory is not None else None
-        self.answers: dict[str, dict[str, Any]] = {}
+        self.records: dict[str, dict[str, Any]] = {}
         if self.path is not None and self.path.exists():
             repair_torn_tail(self.path)
             for _, record in iter_jsonl_raw(self.path):
-                if isinstance(record, dict) and isinstance(record.get("answer"), dict):
-                    self.answers[str(record.get("key"))] = record["answer"]
+                if isinstance(record, dict) and _usable_record(record):
+                    self.records[str(record.get("key"))] = record
         self._out: JsonlAppender | None = None
 
-    def put(self, key: str, answer: dict[str, Any], request_id: str = "") -> None:
-        """Remember an answer (on disk at once; ``request_id`` is recorded for people)."""
-        self.answers[key] = answer
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The record of ``key`` (an answer or a fallback), or None."""
+        return self.records.get(key)
+
+    def put(self, key: str, answer: dict[str, Any], request_id: str = "", invalid: int = 0) -> None:
+        """Remember an answer (on disk at once; ``request_id`` is recorded for people;
+        ``invalid``: the unusable answers before it)."""
+        self._write({"key": key, "id": request_id, "answer": answer, "invalid": invalid})
+
+    def put_fallback(self, key: str, request_id: str, invalid: int, reason: str) -> None:
+        """Remember that the stage fell back to its offline result for ``key``, and why."""
+        record = {"key": key, "id": request_id, "fallback": True, "reason": reason}
+        self._write({**record, "invalid": invalid})
+
+    def _write(self, record: dict[str, Any]) -> None:
+        self.records[record["key"]] = record
         if self.path is None:
             return
         if self._out is None:
             self._out = JsonlAppender(self.path, fsync=False)
-        self._out.write({"key": key, "id": request_id, "answer": answer})
+        self._out.write(record)
 
     def close(self) -> None:
         """Close the file."""
         if self._out is not None:
             self._out.close()
             self._out = None
+
+
+def _usable_record(record: Mapping[str, Any]) -> bool:
+    return isinstance(record.get("answer"), dict) or record.get("fallback") is True
 
 
 @dataclass
@@ -194,6 +263,7 @@ class SynthLLM:
     max_attempts: int = 3
     progress: ProgressFactory = no_progress
     stats: dict[str, StageStats] = field(default_factory=dict)
+    summaries: dict[str, StageSummary] = field(default_factory=dict)
     _ready: bool = False
 
     def _setup(self) -> None:
@@ -236,30 +306,38 @@ class SynthLLM:
         parse: Callable[[dict[str, Any]], T],
         cache: AnswerCache,
         stats: StageStats,
-    ) -> T | None:
+    ) -> tuple[T | None, dict[str, Any]]:
+        """The parsed answer (None: fall back) and the request's cache record."""
         key = _cache_key(self.model, request)
-        cached = cache.answers.get(key)
-        if cached is not None:
+        record = cache.get(key)
+        if record is not None:
+            if record.get("fallback") is True:
+                stats.cached += 1
+                return None, record
             try:
-                result = parse(cached)
+                result = parse(record["answer"])
             except (ValueError, TypeError, KeyError):
-                pass
+                pass  # an answer this parser no longer takes: asked again, record replaced
             else:
                 stats.cached += 1
-                return result
-        for _ in range(self.max_attempts):
+                return result, record
+        reason = ""
+        for attempt in range(self.max_attempts):
             answer = extract_json(await self._ask(request, stats))
-            if answer is not None:
+            if answer is None:
+                reason = "no JSON object in the answer"
+            else:
                 try:
                     result = parse(answer)
-                except (ValueError, TypeError, KeyError):
-                    pass
+                except (ValueError, TypeError, KeyError) as exc:
+                    reason = f"not what the stage wants: {type(exc).__name__}: {exc}"[:300]
                 else:
-                    cache.put(key, answer, request.key)
-                    return result
+                    cache.put(key, answer, request.key, invalid=attempt)
+                    return result, cache.records[key]
             stats.invalid += 1
         stats.fallbacks += 1
-        return None
+        cache.put_fallback(key, request.key, self.max_attempts, reason)
+        return None, cache.records[key]
 
     async def run(
         self,
@@ -278,10 +356,14 @@ class SynthLLM:
         Raises:
             RunError: a request kept failing at the backend (finished answers stay cached,
                 so the run can be resumed).
+
+        The stage's :class:`StageSummary` (``summaries[stage]``) is counted from the cache
+        records of ``requests``; this process's counters go to ``stats[stage]``.
         """
         self._setup()
         stats = self.stats.setdefault(stage, StageStats())
         stats.requests += len(requests)
+        summary = StageSummary()
         cache = AnswerCache(self.cache_dir, stage)
         bar = self.progress(f"{stage} (LLM)", len(requests))
         started = time.perf_counter()
@@ -290,9 +372,11 @@ class SynthLLM:
 
         async def worker() -> None:
             for request in pending:
-                results[request.key] = await self._one(request, parse(request), cache, stats)
+                result, record = await self._one(request, parse(request), cache, stats)
+                results[request.key] = result
+                summary.add(record)
                 bar.advance(
-                    1, cached=stats.cached, retries=stats.retries, fallbacks=stats.fallbacks
+                    1, cached=stats.cached, retries=stats.retries, fallbacks=summary.fallbacks
                 )
 
         try:
@@ -305,7 +389,28 @@ class SynthLLM:
             stats.seconds += time.perf_counter() - started
             cache.close()
             bar.close()
+        self.summaries[stage] = summary
         return results
+
+    def summary(self, stage: str) -> dict[str, int] | None:
+        """What the cache records say of ``stage`` (None: it has not run)."""
+        found = self.summaries.get(stage)
+        return found.as_dict() if found is not None else None
+
+    def restore(self, stage: str, summary: Mapping[str, Any] | None) -> None:
+        """Take the summary of a stage whose output came from the stage cache."""
+        if summary is not None:
+            self.summaries[stage] = StageSummary.from_dict(summary)
+
+    def report(self) -> dict[str, dict[str, int]]:
+        """Every stage's summary, in pipeline order (what report.json records)."""
+        order = [s for s in LLM_STAGES if s in self.summaries]
+        order += [s for s in self.summaries if s not in LLM_STAGES]
+        return {s: self.summaries[s].as_dict() for s in order}
+
+    def session(self) -> dict[str, dict[str, Any]]:
+        """This process's counters per stage (cached, sent, retries, seconds, ...)."""
+        return {stage: s.as_dict() for stage, s in self.stats.items()}
 
     async def aclose(self) -> None:
         """Release the backend's resources."""

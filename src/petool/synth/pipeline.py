@@ -1,7 +1,8 @@
 """The synthesis pipeline: a tool corpus in, a personalized tool-use suite out.
 
-Stages (each a typed function; the expensive ones cached on disk, LLM answers cached one by
-one so a killed run resumes without repeating them):
+Stages (each a typed function; the expensive ones cached on disk, LLM requests cached one by
+one, fallbacks included, so a killed run resumes without repeating them and writes the same
+bytes, report.json included, as an uninterrupted run):
 
 1. corpus → ``list[Tool]`` (:mod:`petool.synth.corpus`);
 2. understanding → tools with functionality and attributes (:mod:`petool.synth.understand`);
@@ -130,11 +131,17 @@ class SynthConfig:
 
 @dataclass(repr=False)
 class SynthResult:
-    """The suite, where it was written, and the run's report."""
+    """The suite, where it was written, the run's report and this process's session.
+
+    ``report`` is what ``report.json`` holds: the same for a resumed run as for an
+    uninterrupted one. ``session`` is what only this process did (per LLM stage: answers read
+    from the cache, requests sent, retries, seconds); it is not written.
+    """
 
     suite: Suite
     out: Path | None
     report: dict[str, Any]
+    session: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         # short on purpose: asyncio on Python 3.11 may repr a task's result (with the whole
@@ -355,8 +362,10 @@ async def _run(
         "tasks": len(tasks),
         "quality": quality.as_dict(),
     }
+    session: dict[str, Any] = {}
     if llm is not None:
-        report["llm"] = {stage: s.as_dict() for stage, s in llm.stats.items()}
+        report["llm"] = llm.report()
+        session["llm"] = llm.session()
     if config.out is not None:
         bar = progress("write", 6 if config.record else 3)
         try:
@@ -374,7 +383,7 @@ async def _run(
             bar.advance(6 if config.record else 3)
         finally:
             bar.close()
-    return SynthResult(suite=suite, out=config.out, report=report)
+    return SynthResult(suite=suite, out=config.out, report=report, session=session)
 
 
 def run_pipeline(

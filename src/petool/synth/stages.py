@@ -2,7 +2,9 @@
 
 Each stage is an ``async`` function with typed input and output that runs offline or with
 the run's LLM. Understanding and grouping outputs are cached in the run's cache directory
-(keyed by everything they read); LLM answers are cached one by one (:mod:`petool.synth.llm`).
+(keyed by everything they read), with what their LLM requests' records said
+(:class:`petool.synth.llm.StageSummary`), so that a run that loads them reports the same
+counts as the run that made them; LLM answers are cached one by one (:mod:`petool.synth.llm`).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ from petool.synth.understand import (
 if TYPE_CHECKING:
     from petool.synth.pipeline import SynthConfig
 
-STAGE_VERSION = 1
+STAGE_VERSION = 2  # 2: stored outputs carry their LLM stage summary
 
 
 @dataclass
@@ -93,8 +95,10 @@ async def understand_stage(ctx: StageContext, corpus: Corpus) -> list[Tool]:
         ctx.model_id,
     )
     cached = ctx.store.load("understand", key)
-    if cached is not None:
-        return [Tool.model_validate(d) for d in cached]
+    if isinstance(cached, dict):
+        if ctx.llm is not None:
+            ctx.llm.restore("understand", cached.get("llm"))
+        return [Tool.model_validate(d) for d in cached["tools"]]
     if ctx.llm is None:
         bar = ctx.progress("understand", len(corpus.tools))
         tools = understand_offline(corpus.tools, docs)
@@ -119,7 +123,9 @@ async def understand_stage(ctx: StageContext, corpus: Corpus) -> list[Tool]:
                 tools.append(merge_understanding(t, answers.get(asked[t.name]), doc))
             else:
                 tools += understand_offline([t], docs)
-    ctx.store.save("understand", key, [t.model_dump(mode="json") for t in tools])
+    summary = ctx.llm.summary("understand") if ctx.llm is not None else None
+    data = {"tools": [t.model_dump(mode="json") for t in tools], "llm": summary}
+    ctx.store.save("understand", key, data)
     return tools
 
 
@@ -137,7 +143,9 @@ async def group_stage(ctx: StageContext, tools: Sequence[Tool]) -> list[Group]:
     )
     by_name = {t.name: t for t in tools}
     cached = ctx.store.load("group", key)
-    if cached is not None:
+    if isinstance(cached, dict):
+        if confirm and ctx.llm is not None:
+            ctx.llm.restore("group", cached.get("llm"))
         return [
             Group(
                 id=r["id"],
@@ -146,7 +154,7 @@ async def group_stage(ctx: StageContext, tools: Sequence[Tool]) -> list[Group]:
                 tools=[by_name[n] for n in r["members"]],
                 min_similarity=r["min_similarity"],
             )
-            for r in cached
+            for r in cached["groups"]
         ]
     bar = ctx.progress("group", None)
     try:
@@ -162,7 +170,8 @@ async def group_stage(ctx: StageContext, tools: Sequence[Tool]) -> list[Group]:
             "group", [confirm_request(g) for g in groups], lambda r: parse_confirmation(todo[r.key])
         )
         groups = apply_confirmations(groups, answers)
-    ctx.store.save("group", key, [g.record() for g in groups])
+    summary = ctx.llm.summary("group") if confirm and ctx.llm is not None else None
+    ctx.store.save("group", key, {"groups": [g.record() for g in groups], "llm": summary})
     return groups
 
 
