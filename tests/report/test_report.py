@@ -99,3 +99,19 @@ def test_report_command(runs, tmp_path):
     assert "--overwrite" in again.stderr
     missing = petool("report", str(tmp_path / "nope"), "--out", str(tmp_path / "x.html"))
     assert missing.returncode == 2
+
+
+def test_a_suite_directory_run_finds_its_tasks_with_data(tmp_path):
+    from petool_test_support import make_tiny_suite
+
+    from petool.suites.directory import export_suite_dir
+
+    suite_dir = export_suite_dir(make_tiny_suite(6), tmp_path / "suite")
+    evaluate(load_suite(suite_dir), make_backend("random"), out_dir=tmp_path / "run")
+    blind = write_report([tmp_path / "run"], tmp_path / "a.html")
+    assert len(blind.warnings) == 1 and "--data" in blind.warnings[0]
+    seen = write_report([tmp_path / "run"], tmp_path / "b.html", data=suite_dir)
+    assert seen.warnings == [] and seen.n_tasks == 6
+    text = (tmp_path / "b.html").read_text(encoding="utf-8")
+    assert make_tiny_suite(6).tasks[0].instruction in text
+    assert "(suite not loaded)" in (tmp_path / "a.html").read_text(encoding="utf-8")

@@ -38,7 +38,8 @@ from petool.scoring.taxonomy import ERROR_LABELS
 from petool.scoring.unified import HISTORY_BINS, history_bin
 
 MAX_CATEGORIES = 30
-OUTPUT_CHARS = 400
+#: of a wrong answer's raw output kept (a right answer shows its parsed calls)
+OUTPUT_CHARS = 300
 
 
 @dataclass
@@ -504,7 +505,7 @@ def _browser_data(runs: Sequence[ReportRun], suites: dict[str, Suite | None]) ->
                     st(row.error),
                     row.status,
                     _calls(row.predicted, st),
-                    st(output[:OUTPUT_CHARS]) if output else -1,
+                    st(output[:OUTPUT_CHARS]) if output and not row.call_correct else -1,
                 ]
             )
         out_runs.append({"label": run.label, "rows": rows})
@@ -524,20 +525,39 @@ def _browser_data(runs: Sequence[ReportRun], suites: dict[str, Suite | None]) ->
 def _load_suites(
     runs: Sequence[ReportRun], data: str | Path | None, warnings: list[str]
 ) -> dict[str, Suite | None]:
-    from petool.suites.registry import load_suite
+    """The suites the runs name, for the task browser's text. config.json names a suite by
+    its name: a registered suite loads by it (its data from ``data``); a suite directory's
+    run is found with ``data`` naming that directory. A suite whose content hash differs
+    from the run's is used, with a warning."""
+    from petool.run.rescore import suite_hash
+    from petool.suites.directory import is_suite_dir
+    from petool.suites.registry import load_suite, suites
 
     found: dict[str, Suite | None] = {}
     for run in runs:
         if run.suite in found:
             continue
         try:
-            found[run.suite] = load_suite(run.suite, data, lenient=True)
+            if suites.find(run.suite) is None and data is not None and is_suite_dir(data):
+                suite = load_suite(data, lenient=True)
+                if suite.name != run.suite:
+                    raise InputError(f"{data} holds suite '{suite.name}'")
+            else:
+                suite = load_suite(run.suite, data, lenient=True)
         except (DataMissingError, InputError) as exc:
             warnings.append(
                 f"suite '{run.suite}' not loaded ({exc}); the task browser shows no task text"
-                " (give its data with --data)"
+                " (--data: the suite directory, or a public suite's data)"
             )
             found[run.suite] = None
+            continue
+        recorded = run.config.suite_hash if run.config is not None else None
+        if recorded and recorded != suite_hash(suite):
+            warnings.append(
+                f"suite '{run.suite}' has changed since run {run.path} (hash {recorded},"
+                f" now {suite_hash(suite)}): its task text may not match"
+            )
+        found[run.suite] = suite
     return found
 
 
@@ -612,7 +632,9 @@ def render_report(
         'error <select id="f-error"><option value="">all</option></select>'
         'category <select id="f-category"><option value="">all</option></select>'
         'search <input id="f-text" size="24"> <button id="prev">◀</button>'
-        ' <span id="page-info"></span> <button id="next">▶</button></div><div id="tasks"></div>'
+        ' <span id="page-info"></span> <button id="next">▶</button></div>'
+        f"<p>A wrong answer shows the model's raw output (its first {OUTPUT_CHARS} characters)"
+        ' too; a right one its parsed calls.</p><div id="tasks"></div>'
     )
     js = resources.files("petool.report").joinpath("browser.js").read_text(encoding="utf-8")
     compact = {"separators": (",", ":"), "ensure_ascii": False}
