@@ -59,7 +59,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from petool.parsing.abstain import FENCE, declines, is_none_name
-from petool.parsing.literal import LiteralError, read_kwargs, read_value, read_whole
+from petool.parsing.literal import (
+    MAX_DEPTH,
+    LiteralError,
+    NestingError,
+    read_kwargs,
+    read_value,
+    read_whole,
+)
 from petool.schema import ToolCall
 
 ParseOutcome = Literal["ok", "no_call", "parse_error"]
@@ -71,6 +78,10 @@ APP_KEYS = ("app", "app_name")
 #: at the end; what is read stays linear in the answer's length).
 MAX_TEXT = 64 * 1024
 MAX_ATTEMPTS = 2_000  # start positions tried per scan (JSON, Python): bounds the time
+# (a value refused for nesting deeper than MAX_DEPTH counts as MAX_DEPTH attempts)
+#: Characters read by failed attempts per scan, after which it stops: bounds the time when
+#: many starts each read far (one long line after ``#``) before failing.
+MAX_FAILED_READ = 2 * MAX_TEXT
 
 _THINK_CLOSE = re.compile(r"</(?:think|thinking|reasoning)>", re.I)
 _TOOL_CALL_TAG = re.compile(r"<tool_call>(.*?)(?:</tool_call>|$)", re.S)
@@ -192,29 +203,45 @@ class _Scan:
         self.errors: list[str] = []
         self.malformed: str | None = None
         self.attempts = {"json": 0, "python": 0}
+        self.failed_read = {"json": 0, "python": 0}  # characters read by failed attempts
 
     def json(self, text: str) -> None:
         end = 0
         last_key = max((m.start() for m in _CALL_KEY.finditer(text)), default=-1)
+        memo: dict[int, Any] = {}  # every container is read once, whichever start reached it
         for match in _OPENERS.finditer(text):
             start = match.start()
             if start < end:
                 continue
-            self.attempts["json"] += 1
-            if self.attempts["json"] > MAX_ATTEMPTS:
+            if not self._attempt("json"):
                 return
-            try:
-                value, end = read_value(text, start)
+            known = start in memo
+            try:  # one read closes an object left open at the very end of the text
+                value, end = read_value(text, start, close_at_eof=True, memo=memo)
             except LiteralError as exc:
-                try:  # an object left open at the very end of the text
-                    if not exc.eof:
-                        raise
-                    value, end = read_value(text, start, close_at_eof=True)
-                except LiteralError:
-                    if start < last_key:
-                        self.malformed = self.malformed or str(exc)
-                    continue
+                if start < last_key:
+                    self.malformed = self.malformed or str(exc)
+                end = self._refused(exc, "json", start, end, known)
+                continue
             self._add(value, text[start:end])
+
+    def _attempt(self, kind: str) -> bool:
+        """Whether one more start may be tried (:data:`MAX_ATTEMPTS`, :data:`MAX_FAILED_READ`)."""
+        self.attempts[kind] += 1
+        return self.attempts[kind] <= MAX_ATTEMPTS and self.failed_read[kind] <= MAX_FAILED_READ
+
+    def _refused(self, exc: LiteralError, kind: str, start: int, end: int, known: bool) -> int:
+        """Where the next start may lie after a failed read, and what the read cost. A value
+        refused for its depth read :data:`MAX_DEPTH` levels: it counts as that many attempts,
+        and the starts inside it up to the opener that was too deep are not tried (each would
+        read the same levels again: 1 MB of ``[`` took 0.35 s). Any other failure counts the
+        characters it read (none when its outcome was already ``known``)."""
+        if isinstance(exc, NestingError):
+            self.attempts[kind] += MAX_DEPTH - 1
+            return max(end, exc.pos)
+        if not known:
+            self.failed_read[kind] += max(0, exc.pos - start)
+        return end
 
     def _add(self, value: Any, source: str) -> None:
         try:
@@ -232,15 +259,15 @@ class _Scan:
         for match in _PY_START.finditer(text):
             if match.start() < end:
                 continue
-            self.attempts["python"] += 1
-            if self.attempts["python"] > MAX_ATTEMPTS:
+            if not self._attempt("python"):
                 return
             try:
                 if match.group(1) is None:
                     calls, end = _python_list(text, match.end())
                 else:
                     calls, end = _python_call(text, match.start())
-            except LiteralError:
+            except LiteralError as exc:
+                end = self._refused(exc, "python", match.start(), end, False)
                 continue
             except _PositionalError as exc:
                 if self.names is None or exc.tool in self.names:
