@@ -115,3 +115,26 @@ def test_a_suite_directory_run_finds_its_tasks_with_data(tmp_path):
     text = (tmp_path / "b.html").read_text(encoding="utf-8")
     assert make_tiny_suite(6).tasks[0].instruction in text
     assert "(suite not loaded)" in (tmp_path / "a.html").read_text(encoding="utf-8")
+
+
+def test_the_suites_own_verdicts_are_averaged_in_the_scorers_order():
+    from test_compare import _run
+
+    from petool.report.html import render_report
+
+    run = _run("m", [True, False, True, False])
+    for i, row in enumerate(run.rows):
+        row.official = {
+            "scenario": "s",
+            "APP": 1.0,
+            "API": i % 2 == 0,
+            "RP": None if i == 0 else 0.0,
+            "PP": 0.5,
+        }
+        row.official |= {"OP": None}  # never given: left out
+    text = render_report([run])
+    specs = json.loads(re.search(r'id="chart-specs">(.*?)</script>', text, re.S).group(1))
+    funnel = [s for s in specs if "verdict" in json.dumps(s)]
+    assert len(funnel) == 1 and funnel[0]["encoding"]["x"]["sort"] == ["APP", "API", "RP", "PP"]
+    means = {v["verdict"]: v["mean"] for v in funnel[0]["data"]["values"]}
+    assert means == {"APP": 1.0, "API": 0.5, "RP": 0.0, "PP": 0.5}

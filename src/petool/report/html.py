@@ -322,14 +322,15 @@ def _official(runs: Sequence[ReportRun], charts: _Charts, alt: Any, top: list[st
         for row in run.rows:
             for key, value in (row.official or {}).items():
                 num = _numeric(value)
+                if key not in order and (num is not None or value is None):
+                    order.append(key)  # a column's place: where the scorer first puts it
                 if num is None:
                     continue
-                if key not in order:
-                    order.append(key)
                 for group in ("overall", row.category or "–"):
                     cell = sums[(group, key)]
                     cell[0] += num
                     cell[1] += 1
+        order = [key for key in order if ("overall", key) in sums]
         if not order:
             continue
         for key in order:
