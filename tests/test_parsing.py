@@ -377,3 +377,18 @@ def test_app_and_api_become_the_qualified_tool_name_when_known():
     res = parse_output(text, tool_names=["Shop.getProductList", "Other.getProductList"])
     assert res.status == "ok" and res.calls[0].tool == "Shop.getProductList"
     assert parse_output(text).calls[0].tool == "getProductList"
+
+
+def test_native_arguments_past_the_cap_are_a_parse_error_not_a_read():
+    from petool.parsing.output import MAX_ARGUMENTS
+
+    args = json.dumps({"q": "x" * (MAX_ARGUMENTS + 1)})
+    calls = [{"type": "function", "function": {"name": "a", "arguments": args}}]
+    result = parse_output("", calls, tool_names=["a"])
+    assert result.status == "parse_error" and "over the" in (result.error or "")
+
+
+def test_a_windows_path_in_an_answer_keeps_its_backslashes():
+    text = 'Saved to "C:\\Users\\me". {"tool_name": "a", "parameters": {"p": "C:\\Users"}}'
+    result = parse_output(text, None, tool_names=["a"])
+    assert result.status == "ok" and result.calls[0].arguments == {"p": "C:\\Users"}

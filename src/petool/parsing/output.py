@@ -134,10 +134,19 @@ def _pick(mapping: Mapping[str, Any], keys: Sequence[str]) -> tuple[str | None, 
     return None, None
 
 
+#: Native tool-call arguments longer than this are refused, not read (no tool takes a megabyte).
+MAX_ARGUMENTS = 1 << 20
+
+
 def _decode_arguments(tool: str, raw: Any) -> dict[str, Any]:
     if raw is None:
         return {}
     if isinstance(raw, str):
+        if len(raw) > MAX_ARGUMENTS:
+            raise _CallError(
+                f"arguments of '{tool}' are {len(raw)} characters, over the {MAX_ARGUMENTS}"
+                " petool reads"
+            )
         if not raw.strip():
             return {}
         try:
