@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from petool.errors import ConfigError, DataMissingError, RunError
+from petool.errors import ConfigError, RunError
 from petool.schema import parse_history_modes
 
 out_console = Console()
@@ -265,26 +265,10 @@ def score_cmd(
     split, modes, limit and no-context choice select the tasks; options given here win.
     """
     from petool.report.table import print_metrics
-    from petool.run import rescore_file
-    from petool.suites.native import standalone_scorers
-    from petool.suites.registry import load_suite
+    from petool.run.rescore import score_named
 
     modes = parse_history_modes(mode, "--mode")
-    try:
-        loaded = load_suite(suite, data)
-    except DataMissingError:
-        # a benchmark's native results file may be scored on its own, exactly as its official
-        # scorer does (PEToolBench's calculate_scores: its own gold, its own length)
-        alone = standalone_scorers.find(suite)
-        if alone is None:
-            raise
-        one_mode = modes[0] if modes and len(modes) == 1 else None
-        metrics = {"suite": suite, "backend": predictions.name, **alone(predictions, one_mode)}
-        out_console.print_json(json.dumps(metrics)) if as_json else print_metrics(metrics)
-        return
-    scored = rescore_file(
-        loaded, predictions, split=split, modes=modes, results_to=results
-    ).to_dict()
+    scored = score_named(suite, data, predictions, split=split, modes=modes, results_to=results)
     if as_json:
         out_console.print_json(json.dumps(scored))
     else:

@@ -188,3 +188,32 @@ def rescore_file(
     if results_to is not None:
         write_results(results_to, suite, tasks, native.predictions)
     return metrics
+
+
+def score_named(
+    suite: str,
+    data: str | Path | None,
+    path: str | Path,
+    *,
+    split: str | None = None,
+    modes: Sequence[str] | None = None,
+    results_to: str | Path | None = None,
+) -> dict[str, Any]:
+    """``petool score`` by suite name: :func:`rescore_file` on the loaded suite, or — when the
+    suite's data is not there and the benchmark registered a standalone scorer — its native
+    results file scored on its own (PEToolBench's calculate_scores: its own gold, its own
+    length). Returns the metrics.json object."""
+    from petool.errors import DataMissingError
+    from petool.suites.native import standalone_scorers
+    from petool.suites.registry import load_suite
+
+    try:
+        loaded = load_suite(suite, data)
+    except DataMissingError:
+        alone = standalone_scorers.find(suite)
+        if alone is None:
+            raise
+        one_mode = modes[0] if modes and len(modes) == 1 else None
+        return {"suite": suite, "backend": Path(path).name, **alone(Path(path), one_mode)}
+    scored = rescore_file(loaded, path, split=split, modes=modes, results_to=results_to)
+    return scored.to_dict()
