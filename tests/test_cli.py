@@ -268,3 +268,59 @@ def test_train_names_overwrite_for_a_used_output_dir(tmp_path):
         check_output_dir(used, resume=False)
     assert check_output_dir(used, resume=False, overwrite=True) == used
     assert list(used.iterdir()) == []
+
+
+def test_ctrl_c_keeps_what_finished_and_prints_the_resume_command(tmp_path):
+    suite_dir = export_suite_dir(make_tiny_suite(150), tmp_path / "suite")
+    run = tmp_path / "run"
+    args = ["eval", "--suite", str(suite_dir), "--backend", "petool_test_plugins:slow_oracle",
+            "--concurrency", "2", "--out", str(run)]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(PLUGINS), "PETOOL_TEST_DELAY": "0.05"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "petool", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    preds = run / "predictions.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if preds.exists() and preds.read_text().count("\n") >= 10:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert f"--resume --out {run}" in stderr and "interrupted" in stderr
+    finished = preds.read_text().count("\n")
+    assert 10 <= finished < 150
+    r = petool(*args, "--resume", "--json", env={"PETOOL_TEST_DELAY": "0"})
+    assert r.returncode == 0, r.stderr
+    assert len(preds.read_text().splitlines()) == 150
+
+
+def test_tables_say_what_their_rows_and_columns_are(tmp_path):
+    from rich.console import Console
+
+    from petool.report.table import print_metrics
+
+    suite = make_tiny_suite(6)
+    for task in suite.tasks:
+        task.user.history_mode = None
+    metrics = {
+        "suite": "s",
+        "backend": "b",
+        "status": "failed",
+        "overall": {"n": 6, "tool_accuracy": 0.5, "backend_errors": 3, "parse_errors": 1},
+        "by_mode": {"none": {"n": 6}},
+        "by_scenario": {"persona": {"n": 6, "APP": 0.5}},
+    }
+    console = Console(record=True, width=160)
+    print_metrics(metrics, console)
+    text = console.export_text()
+    assert "backend err" in text and "parse err" in text
+    assert "│ none" not in text and "overall" in text
+    assert "petool's unified metrics" in text and "┃ scenario ┃" in text
+    assert "status: failed" in text and "docs/metrics.md" in text

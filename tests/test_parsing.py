@@ -392,3 +392,11 @@ def test_a_windows_path_in_an_answer_keeps_its_backslashes():
     text = 'Saved to "C:\\Users\\me". {"tool_name": "a", "parameters": {"p": "C:\\Users"}}'
     result = parse_output(text, None, tool_names=["a"])
     assert result.status == "ok" and result.calls[0].arguments == {"p": "C:\\Users"}
+
+
+def test_unclosed_reasoning_tags_are_read_once_not_per_tag():
+    # 490 KB of unclosed <think> tags took over 90 s through a lazy block pattern
+    text = "<think>" * 70_000 + '{"tool_name": "a", "parameters": {}}'
+    assert parse_output(text, None, tool_names=["a"]).status == "ok"
+    closed = "<think>plan: call b</think> ok " + '{"tool_name": "a", "parameters": {}}'
+    assert parse_output(closed, None, tool_names=["a", "b"]).calls[0].tool == "a"
