@@ -148,7 +148,11 @@ class Registry(Generic[T]):
                 f" (registered: {self._known()}); a dotted path is honoured only from the"
                 " command line or Python code"
             )
-        raise ConfigError(f"unknown {self.kind} '{name}'{self._hint(name)}")
+        raise self.unknown(name)
+
+    def unknown(self, name: str) -> ConfigError:
+        """The one-line error for a name nothing is registered under (with a did-you-mean)."""
+        return ConfigError(f"unknown {self.kind} '{name}'{self._hint(name)}")
 
     def check(self, name: str, where: str) -> None:
         """Refuse a name read from a file at ``where`` unless it is registered (nothing imported

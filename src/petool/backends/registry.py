@@ -86,8 +86,7 @@ def _resolve(spec: str) -> tuple[str, BackendFactory, str | None]:
     if factory is None and sep and _is_module(name):  # a dotted path: package.module:factory
         return spec, backends.get(spec, trusted=True), None
     if factory is None:
-        backends.get(name, trusted=False)  # raises: unknown backend, with a did-you-mean
-        raise AssertionError("unreachable")
+        raise backends.unknown(name)
     return name, factory, argument if sep else None
 
 

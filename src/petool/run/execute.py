@@ -296,8 +296,18 @@ def evaluate(
     fresh = not rundir.path.exists()
     with rundir.lock() as lock:
         try:
-            return _run(suite, backend, tasks, rundir, config, resume, concurrency, seed, retry,
-                        on_progress, fsync_interval, max_error_rate)  # fmt: skip
+            return _run(
+                suite,
+                backend,
+                tasks,
+                rundir,
+                config,
+                resume=resume,
+                retry=retry,
+                on_progress=on_progress,
+                fsync_interval=fsync_interval,
+                max_error_rate=max_error_rate,
+            )
         except BaseException:
             if fresh and not rundir.config_path.exists():  # nothing written: leave nothing
                 lock.release()
@@ -311,17 +321,16 @@ def _run(
     tasks: list[Task],
     rundir: RunDir,
     config: RunConfig,
+    *,
     resume: bool,
-    concurrency: int,
-    seed: int,
     retry: RetryPolicy | None,
     on_progress: ProgressCallback | None,
     fsync_interval: float | None,
     max_error_rate: float,
 ) -> RunRecord:
-    """The run itself, under the directory's writer lock."""
-    split = config.split
-    spec = config.backend
+    """The run itself, under the directory's writer lock (settings from ``config``)."""
+    split, spec = config.split, config.backend
+    concurrency, seed = config.concurrency, config.seed
     done = rundir.prepare_resume() if resume else {}
     pending = [t for t in tasks if t.id not in done]
     old = rundir.read_config() if resume and not pending else None
