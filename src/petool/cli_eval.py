@@ -127,16 +127,45 @@ def eval_cmd(
     price_table: Annotated[
         Path | None, typer.Option(help="JSON/YAML prices per model, $ per 1M tokens")
     ] = None,
+    trials: Annotated[
+        int, typer.Option(min=1, help="run every task K times, seeds SEED..SEED+K-1")
+    ] = 1,
+    cost_limit: Annotated[
+        float | None,
+        typer.Option(min=0.0, help="stop before the run would spend more (US dollars)"),
+    ] = None,
+    history_limit: Annotated[
+        int | None, typer.Option(min=0, help="keep the last N interactions of each history")
+    ] = None,
+    mask_attributes: Annotated[
+        bool, typer.Option("--mask-attributes", help="remove tools' non-functional attributes")
+    ] = False,
+    shuffle_attributes: Annotated[
+        bool,
+        typer.Option("--shuffle-attributes", help="permute attributes within functional groups"),
+    ] = False,
+    drop_ratings: Annotated[
+        bool, typer.Option("--drop-ratings", help="rated histories become chronological")
+    ] = False,
 ) -> None:
     """Run a backend on a suite, write a run directory, print the metrics."""
     from petool.backends.registry import make_backend
     from petool.report.table import print_metrics
     from petool.run import RetryPolicy, evaluate
     from petool.suites.registry import load_suite
+    from petool.suites.transforms import SuiteTransforms
 
     if resume and out is None:
         raise ConfigError("--resume needs --out DIR (the run directory to continue)")
     modes = parse_history_modes(mode, "--mode")
+    if mask_attributes and shuffle_attributes:
+        raise ConfigError("--mask-attributes and --shuffle-attributes: choose one")
+    transforms = SuiteTransforms(
+        history_limit=history_limit,
+        mask_attributes=mask_attributes,
+        shuffle_attributes=shuffle_attributes,
+        drop_ratings=drop_ratings,
+    )
     loaded = load_suite(suite, data, lenient=lenient)
     if loaded.load_warnings:
         err_console.print(
@@ -190,6 +219,9 @@ def eval_cmd(
                 on_progress=update,
                 max_error_rate=max_error_rate,
                 overwrite=overwrite,
+                trials=trials,
+                transforms=transforms,
+                cost_limit=cost_limit,
             )
     except KeyboardInterrupt:
         err_console.print(
@@ -210,6 +242,8 @@ def eval_cmd(
         out_console.print_json(json.dumps({**metrics.to_dict(), "run_dir": str(result.out_dir)}))
     else:
         print_metrics(metrics.to_dict(), out_console)
+        if metrics.trials is not None:
+            out_console.print(trials_table(metrics.to_dict()))
         if metrics.paper_comparison is not None:
             from petool.report.table import paper_table
             from petool.suites.paper import paper_numbers
@@ -219,9 +253,46 @@ def eval_cmd(
             title = f"{loaded.name}: this run beside the paper{scores}"
             out_console.print(paper_table(metrics.paper_comparison, title))
         err_console.print(f"run directory: {result.out_dir}")
+    stopped = metrics.run.stopped if metrics.run is not None else None
+    if stopped and not failed:
+        err_console.print(
+            f"stopped: {stopped}; every finished task is in {out_dir}; continue with a higher"
+            f" --cost-limit: {resume_command(out_dir)}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
     if failed and metrics.health is not None:
         refused = "; not compared with the paper" if compare_paper else ""
         raise RunError(f"run failed: {metrics.health.failure_line()}{refused} ({out_dir})")
+
+
+def trials_table(metrics: dict[str, Any]) -> Any:
+    """A Rich table of a K-trial run: mean ± std of each overall and per-mode rate."""
+    from rich.table import Table
+
+    block = metrics["trials"]
+    table = Table(title=f"mean ± std over {block['k']} trials (seeds {block['seeds']})")
+    table.add_column("scope")
+    rows: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    if isinstance(metrics.get("overall"), dict):
+        rows.append(("overall", metrics["overall"], block["std"].get("overall", {})))
+    for mode, values in (metrics.get("by_mode") or {}).items():
+        if isinstance(values, dict):
+            rows.append((mode, values, block["std"].get("by_mode", {}).get(mode, {})))
+    names = [
+        k for k, v in (rows[0][1] if rows else {}).items() if isinstance(v, float) and k != "n"
+    ]
+    for name in names:
+        table.add_column(name, justify="right")
+    for scope, mean, std in rows:
+        cells = [
+            f"{mean[k]:.4f} ± {std.get(k, 0.0):.4f}" if isinstance(mean.get(k), float) else "–"
+            for k in names
+        ]
+        table.add_row(scope, *cells)
+    return table
 
 
 def resume_command(out_dir: Path) -> str:

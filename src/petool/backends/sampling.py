@@ -182,3 +182,26 @@ def require_module(module: str, spec: str, extra: str) -> None:
     """
     if importlib.util.find_spec(module) is None:
         raise ConfigError(f"{spec} needs the '{module}' package: pip install 'petool[{extra}]'")
+
+
+def reseed(backend: Any, seed: int) -> None:
+    """Make ``backend`` sample with ``seed`` from its next request on (a trial of ``--trials``).
+
+    A backend with its own ``reseed(seed)`` method is asked to; otherwise its ``seed``
+    attribute (``random``, ``ranker``), its requested sampling (``SamplingRequest``) and its
+    resolved sampling (``SamplingOptions``, what ``openai:``, ``hf:`` and ``vllm:`` send to
+    their sampler) are given the new seed. A response cache keys on the request, seed included,
+    so trials are never answered from each other's cache rows.
+    """
+    hook = getattr(backend, "reseed", None)
+    if callable(hook):
+        hook(seed)
+        return
+    if isinstance(getattr(backend, "seed", None), int):
+        backend.seed = seed
+    requested = getattr(backend, "_sampling", None)
+    if isinstance(requested, SamplingRequest):
+        backend._sampling = replace(requested, seed=seed)
+    resolved = getattr(backend, "sampling", None)
+    if isinstance(resolved, SamplingOptions):
+        backend.sampling = replace(resolved, seed=seed)

@@ -23,16 +23,20 @@ from typing import Any
 
 import petool
 from petool.backends.base import Backend, BackendResponse
+from petool.backends.sampling import reseed
 from petool.errors import BackendError, InputError
 from petool.io import JsonlAppender
 from petool.parsing import parse_output
 from petool.retry import RetryPolicy
+from petool.run.budget import CostGuard
 from petool.run.health import DEFAULT_MAX_ERROR_RATE, FailureWatch
 from petool.run.record import RunConfig, RunInfo, RunRecord
-from petool.run.rescore import no_task_message, score_run, select_tasks, suite_hash
+from petool.run.rescore import no_task_message, select_tasks, suite_hash
 from petool.run.results import write_results
 from petool.run.rundir import RunDir
+from petool.run.trials import score_trials, trial_seeds
 from petool.schema import Prediction, Suite, Task
+from petool.suites.transforms import SuiteTransforms, apply_transforms
 
 
 @dataclass
@@ -47,6 +51,8 @@ class Progress:
     parse_errors: int = 0
     throttled: int = 0
     stopped_early: str | None = None  # the cause, when the first calls all failed for good
+    cost_stopped: str | None = None  # why, when --cost-limit stopped the run
+    trial: int = 0  # the trial being run (of --trials K)
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -94,6 +100,7 @@ class _Executor:
         retry: RetryPolicy,
         seed: int,
         trial: int,
+        guard: CostGuard | None = None,
     ):
         self.backend = backend
         self.writer = writer
@@ -102,6 +109,7 @@ class _Executor:
         self.retry = retry
         self.rng = random.Random(seed)
         self.trial = trial
+        self.guard = guard
         self.results: list[Prediction] = []
         self.watch = FailureWatch()
 
@@ -129,6 +137,13 @@ class _Executor:
                     for task, resp in zip(pending, last, strict=False):  # record what was tried
                         self._emit(to_prediction(task, resp, latency, attempt - 1, self.trial))
                     return
+                estimate = 0.0
+                if self.guard is not None:
+                    reserved = await self.guard.reserve(len(pending))
+                    if reserved is None:  # over the cost limit: these tasks stay missing
+                        self.progress.cost_stopped = self.guard.stopped
+                        return
+                    estimate = reserved
                 start = time.perf_counter()  # time in the backend, not in the queue
                 try:
                     responses = await self.backend.generate(pending)
@@ -148,6 +163,8 @@ class _Executor:
                     msg = f"{type(exc).__name__}: {exc}"
                     responses = [BackendResponse(error=msg, retryable=True) for _ in pending]
                 latency = (time.perf_counter() - start) / max(len(pending), 1)
+                if self.guard is not None:
+                    self.guard.settle(estimate, responses)
             if self.watch.armed:
                 for resp in responses:
                     self.watch.observe(resp.error)
@@ -184,14 +201,18 @@ async def run_tasks(
     on_progress: ProgressCallback | None = None,
     seed: int = 0,
     trial: int = 0,
+    guard: CostGuard | None = None,
 ) -> list[Prediction]:
-    """Answer ``tasks`` with ``backend`` and append each prediction to ``writer``."""
+    """Answer ``tasks`` with ``backend`` and append each prediction to ``writer``.
+
+    ``guard``: the run's cost limit (a batch it refuses is not sent; its tasks stay missing).
+    """
     limit = max(1, concurrency)
     if backend.max_concurrency is not None:
         limit = min(limit, backend.max_concurrency)
     sem = asyncio.Semaphore(limit)
     prog = progress or Progress(total=len(tasks))
-    ex = _Executor(backend, writer, prog, on_progress, retry or RetryPolicy(), seed, trial)
+    ex = _Executor(backend, writer, prog, on_progress, retry or RetryPolicy(), seed, trial, guard)
     size = max(1, backend.batch_size)
     batches = [tasks[i : i + size] for i in range(0, len(tasks), size)]
     with _frozen_heap():
@@ -239,6 +260,9 @@ def evaluate(
     fsync_interval: float | None = 1.0,
     max_error_rate: float = DEFAULT_MAX_ERROR_RATE,
     overwrite: bool = False,
+    trials: int = 1,
+    transforms: SuiteTransforms | None = None,
+    cost_limit: float | None = None,
 ) -> RunRecord:
     """Run ``backend`` on a suite's tasks into ``out_dir`` and score the predictions.
 
@@ -263,6 +287,12 @@ def evaluate(
             (``metrics.status``); so does a run in which no task got an answer.
         overwrite: replace a non-empty ``out_dir`` whole (without it, a directory that is not
             a run directory, or a run that has predictions, is refused).
+        trials: run every task this many times, trial ``t`` with seed ``seed + t``
+            (:mod:`petool.run.trials`); metrics.json then holds the means and ``trials``.
+        transforms: the suite transforms of the run (:mod:`petool.suites.transforms`),
+            applied to the selected tasks and the toolset, recorded in config.json.
+        cost_limit: US dollars the run may spend (:mod:`petool.run.budget`); a run stopped by it
+            is ``partial`` with ``run.stopped`` said, and resumable.
 
     Returns:
         The run record: directory, config, metrics and the predictions of the selected tasks.
@@ -272,12 +302,17 @@ def evaluate(
     tasks = select_tasks(suite, split=split, modes=modes, limit=limit, no_context=no_context)
     if not tasks:
         raise InputError(no_task_message(suite, split, modes))
+    if trials < 1:
+        raise InputError(f"--trials: expected at least 1, got {trials}")
+    transforms = transforms or SuiteTransforms()
+    data_hash = suite_hash(suite)  # of the data as loaded; the transforms are recorded apart
+    suite, tasks = apply_transforms(suite, tasks, transforms, seed)
     spec = backend_spec or backend.name
     config = RunConfig.model_validate(
         {
             "petool_version": petool.__version__,
             "suite": suite.name,
-            "suite_hash": suite_hash(suite),
+            "suite_hash": data_hash,
             "scorer": suite.info.scorer,
             "split": split,
             "modes": list(modes) if modes else None,
@@ -289,6 +324,9 @@ def evaluate(
             "n_tasks": len(tasks),
             "suite_warnings": len(suite.load_warnings),
             "suite_warning_examples": suite.load_warnings[:20],
+            "trials": trials,
+            "transforms": transforms,
+            "cost_limit": cost_limit,
             **(extra_config or {}),
         }
     )
@@ -330,56 +368,71 @@ def _run(
 ) -> RunRecord:
     """The run itself, under the directory's writer lock (settings from ``config``)."""
     split, spec = config.split, config.backend
-    concurrency, seed = config.concurrency, config.seed
+    concurrency, seeds = config.concurrency, trial_seeds(config.seed, config.trials)
     done = rundir.prepare_resume() if resume else {}
-    pending = [t for t in tasks if t.id not in done]
-    old = rundir.read_config() if resume and not pending else None
+    wanted = {t.id for t in tasks}
+    kept = {key: p for key, p in done.items() if key[0] in wanted and key[1] < len(seeds)}
+    pending = [[t for t in tasks if (t.id, trial) not in kept] for trial in range(len(seeds))]
+    old = rundir.read_config() if resume and not any(pending) else None
     if old is not None:  # a finished run resumed: nothing to ask, no model to load
         config.backend_config = old.backend_config
     else:
         backend.setup(suite)  # before config(): a backend may take settings from the suite
         config.backend_config = backend.config()
     rundir.write_config(config)
-    progress = Progress(total=len(tasks), done=len(tasks) - len(pending))
+    progress = Progress(total=len(tasks) * len(seeds), done=len(kept))
     progress.resumed = progress.done
     if on_progress:
         on_progress(progress)
     started = time.perf_counter()
     finished: list[Prediction] = []
+    guard = None
+    if config.cost_limit is not None:
+        guard = CostGuard(config.cost_limit, spent=sum(p.usage.cost for p in kept.values()))
 
     async def _go() -> None:
         if old is not None:
             return
         try:
             with JsonlAppender(rundir.predictions_path, fsync_interval=fsync_interval) as writer:
-                finished[:] = await run_tasks(
-                    backend,
-                    pending,
-                    writer,
-                    concurrency=concurrency,
-                    retry=retry,
-                    progress=progress,
-                    on_progress=on_progress,
-                    seed=seed,
-                )
+                for trial, trial_seed in enumerate(seeds):
+                    if not pending[trial]:
+                        continue
+                    if len(seeds) > 1:
+                        reseed(backend, trial_seed)
+                    progress.trial = trial
+                    finished.extend(
+                        await run_tasks(
+                            backend,
+                            pending[trial],
+                            writer,
+                            concurrency=concurrency,
+                            retry=retry,
+                            progress=progress,
+                            on_progress=on_progress,
+                            seed=trial_seed,
+                            trial=trial,
+                            guard=guard,
+                        )
+                    )
+                    if progress.stopped_early or progress.cost_stopped:
+                        break
         finally:
             await backend.aclose()
 
     asyncio.run(_go())
     wall = time.perf_counter() - started
     # the file's content, without reading it back: what resume kept, then what was appended
-    wanted = {t.id for t in tasks}
-    predictions = [*(p for p in done.values() if p.id in wanted), *finished]
-    info = RunInfo(wall_s=round(wall, 3), resumed=progress.resumed, split=split)
-    metrics = score_run(
-        suite,
-        tasks,
-        predictions,
-        backend=spec,
-        run=info,
-        max_error_rate=max_error_rate,
-        stopped_early=progress.stopped_early,
+    predictions = [*kept.values(), *finished]
+    info = RunInfo(
+        wall_s=round(wall, 3),
+        resumed=progress.resumed,
+        split=split,
+        stopped=progress.cost_stopped,
+    )
+    metrics = score_trials(
+        suite, tasks, predictions, spec, info, seeds, max_error_rate, progress.stopped_early
     )
     rundir.write_metrics(metrics)
-    write_results(rundir.results_path, suite, tasks, predictions)
+    write_results(rundir.results_path, suite, tasks, predictions, trials=len(seeds))
     return RunRecord(out_dir=rundir.path, config=config, metrics=metrics, predictions=predictions)

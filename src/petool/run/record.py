@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from petool.run.health import RunHealth, RunStatus
 from petool.schema import HistoryMode, Prediction
+from petool.suites.transforms import SuiteTransforms
 
 CONFIG = "config.json"
 PREDICTIONS = "predictions.jsonl"
@@ -55,16 +56,21 @@ class RunConfig(BaseModel):
     backend_config: dict[str, Any] = Field(default_factory=dict)
     suite_warnings: int = Field(default=0, ge=0, description="problems a --lenient load let by")
     suite_warning_examples: list[str] = Field(default_factory=list)
+    trials: int = Field(default=1, ge=1, description="each task is run this many times")
+    transforms: SuiteTransforms = Field(default_factory=SuiteTransforms)
+    cost_limit: float | None = Field(default=None, ge=0, description="US dollars; None: none")
 
     #: the fields that must agree for ``--resume`` to continue a run directory
     RESUME_KEYS: ClassVar[tuple[str, ...]] = (
         "suite",
+        "transforms",
         "suite_hash",
         "backend",
         "split",
         "modes",
         "limit",
         "no_context",
+        "trials",
     )
 
 
@@ -89,6 +95,20 @@ class RunInfo(BaseModel):
     wall_s: float
     resumed: int = 0
     split: str | None = None
+    stopped: str | None = Field(default=None, description="why the run stopped (--cost-limit)")
+
+
+class TrialSummary(BaseModel):
+    """metrics.json ``trials`` of a run with ``--trials K`` (K > 1).
+
+    The scorer's blocks above it hold the mean over trials of every number; ``std`` holds the
+    sample standard deviation in the same shape, ``per_trial`` each trial's own blocks.
+    """
+
+    k: int = Field(ge=1)
+    seeds: list[int]
+    std: dict[str, Any] = Field(default_factory=dict)
+    per_trial: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Metrics(BaseModel):
@@ -110,6 +130,7 @@ class Metrics(BaseModel):
     health: RunHealth | None = None
     run: RunInfo | None = None
     paper_comparison: list[dict[str, Any]] | None = None
+    trials: TrialSummary | None = None
 
     @property
     def scored(self) -> dict[str, Any]:
@@ -127,9 +148,11 @@ class Metrics(BaseModel):
         if self.health is not None:
             out["health"] = self.health.model_dump()
         if self.run is not None:
-            out["run"] = self.run.model_dump()
+            out["run"] = self.run.model_dump(exclude={"stopped"} if not self.run.stopped else None)
         if self.paper_comparison is not None:
             out["paper_comparison"] = self.paper_comparison
+        if self.trials is not None:
+            out["trials"] = self.trials.model_dump()
         return out
 
     def __getitem__(self, key: str) -> Any:

@@ -74,7 +74,8 @@ def score_predictions(
     return get_scorer(suite.info.scorer)(suite, tasks, by_id)
 
 
-def _totals(predictions: Sequence[Prediction]) -> tuple[UsageTotals, Timing]:
+def totals(predictions: Sequence[Prediction]) -> tuple[UsageTotals, Timing]:
+    """Tokens, cost and latency summed over ``predictions``."""
     usage = UsageTotals(
         prompt_tokens=sum(p.usage.prompt_tokens for p in predictions),
         completion_tokens=sum(p.usage.completion_tokens for p in predictions),
@@ -106,7 +107,7 @@ def score_run(
     wanted = {t.id for t in tasks}
     chosen = [p for p in predictions if p.id in wanted]
     scored = score_predictions(suite, tasks, chosen)
-    usage, timing = _totals(chosen)
+    usage, timing = totals(chosen)
     health = run_health(tasks, chosen, max_error_rate=max_error_rate, stopped_early=stopped_early)
     head = {"suite": suite.name, "backend": backend, "status": health.status}
     tail = {"usage": usage, "timing": timing, "health": health}
@@ -182,11 +183,30 @@ def rescore_file(
     if unknown:
         raise InputError(f"{p}: field 'id': '{unknown[0]}' is not a task of suite '{suite.name}'")
     backend = config.backend if config else p.stem
-    metrics = score_run(suite, tasks, native.predictions, backend=backend)
+    trials = config.trials if config else 1
+    if config is not None and config.transforms.active:  # the suite the run saw
+        from petool.suites.transforms import apply_transforms
+
+        suite, tasks = apply_transforms(suite, tasks, config.transforms, config.seed)
+    if trials > 1:
+        from petool.run.trials import score_trials, trial_seeds
+
+        metrics = score_trials(
+            suite,
+            tasks,
+            list(native.predictions),
+            backend,
+            None,
+            trial_seeds(config.seed if config else 0, trials),
+            DEFAULT_MAX_ERROR_RATE,
+            None,
+        )
+    else:
+        metrics = score_run(suite, tasks, native.predictions, backend=backend)
     if results_to is None and config is not None:
         results_to = RunDir(p.parent).results_path
     if results_to is not None:
-        write_results(results_to, suite, tasks, native.predictions)
+        write_results(results_to, suite, tasks, native.predictions, trials=trials)
     return metrics
 
 

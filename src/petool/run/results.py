@@ -45,10 +45,14 @@ class ResultRow(BaseModel):
     official: dict[str, Any] | None = Field(
         default=None, description="the suite's own scorer's verdicts of this task"
     )
+    trial: int | None = Field(default=None, description="the trial (runs with --trials K > 1)")
 
 
 def result_rows(
-    suite: Suite, tasks: Sequence[Task], predictions: Mapping[str, Prediction]
+    suite: Suite,
+    tasks: Sequence[Task],
+    predictions: Mapping[str, Prediction],
+    trial: int | None = None,
 ) -> Iterator[ResultRow]:
     """The rows of ``tasks`` (a task without a prediction is ``missing``, never skipped)."""
     tools = suite.tool_index()
@@ -74,6 +78,7 @@ def result_rows(
             abstained=outcome["status"] == "no_call",
             error=outcome["error"],
             official=official.get(task.id),
+            trial=trial,
         )
 
 
@@ -82,10 +87,27 @@ def write_results(
     suite: Suite,
     tasks: Sequence[Task],
     predictions: Sequence[Prediction],
+    trials: int = 1,
 ) -> Path:
-    """Write results.jsonl for ``tasks`` (the first prediction of an id counts); return it."""
-    by_id: dict[str, Prediction] = {}
-    for p in predictions:
-        by_id.setdefault(p.id, p)
-    write_jsonl(path, result_rows(suite, tasks, by_id))
+    """Write results.jsonl for ``tasks`` (the first prediction of an id counts); return it.
+
+    With ``trials`` > 1 there is one row per (task, trial), trial by trial, each with its
+    ``trial``; a single-trial run's rows carry none.
+    """
+    if trials == 1:
+        by_id: dict[str, Prediction] = {}
+        for p in predictions:
+            by_id.setdefault(p.id, p)
+        write_jsonl(path, result_rows(suite, tasks, by_id))
+        return Path(path)
+
+    def rows() -> Iterator[ResultRow]:
+        for trial in range(trials):
+            mine: dict[str, Prediction] = {}
+            for p in predictions:
+                if p.trial == trial:
+                    mine.setdefault(p.id, p)
+            yield from result_rows(suite, tasks, mine, trial)
+
+    write_jsonl(path, rows())
     return Path(path)

@@ -117,12 +117,16 @@ class RunDir:
                 stale.unlink(missing_ok=True)
         return held
 
-    def prepare_resume(self) -> dict[str, Prediction]:
-        """Repair the file, keep finished predictions, drop backend errors so they rerun."""
+    def prepare_resume(self) -> dict[tuple[str, int], Prediction]:
+        """Repair the file, keep finished predictions, drop backend errors so they rerun.
+
+        Returns the kept predictions by (task id, trial): a ``--trials K`` run resumes the
+        missing pairs only.
+        """
         if not self.predictions_path.exists():
             return {}
         repair_torn_tail(self.predictions_path)
-        kept: dict[str, Prediction] = {}
+        kept: dict[tuple[str, int], Prediction] = {}
         dropped = False
         for lineno, data in iter_jsonl_raw(self.predictions_path):
             where = f"{self.predictions_path}:{lineno}"
@@ -133,10 +137,10 @@ class RunDir:
             if pred.status == "backend_error":
                 dropped = True
                 continue
-            if pred.id in kept:
+            if (pred.id, pred.trial) in kept:
                 dropped = True  # a duplicate can only come from a foreign writer: keep the first
                 continue
-            kept[pred.id] = pred
+            kept[pred.id, pred.trial] = pred
         if dropped:
             write_jsonl(self.predictions_path, kept.values())
         return kept
