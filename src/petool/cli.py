@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from petool.cli_analyze import analyze_cmd
 from petool.cli_errors import run_app
 from petool.cli_eval import eval_cmd, score_cmd
 from petool.errors import ConfigError, DataMissingError
@@ -35,6 +36,7 @@ err_console = Console(stderr=True)
 
 app.command("eval")(eval_cmd)
 app.command("score")(score_cmd)
+app.command("analyze")(analyze_cmd)
 
 
 def _mount_synth() -> None:
