@@ -238,6 +238,33 @@ def validate(
         raise typer.Exit(1)
 
 
+@synth_app.command("situations")
+def situations(
+    corpus: Annotated[Path, typer.Option(help="tool corpus (a ToolBench folder)")],
+    out: Annotated[Path, typer.Option(help="output suite directory")],
+    tasks: Annotated[int, typer.Option(min=10, help="tasks in all (train and test)")] = 1000,
+    seed: Annotated[int, typer.Option(help="seed: same seed, same bytes")] = 0,
+    families: Annotated[int, typer.Option(min=10, help="real providers cloned into apps")] = 160,
+    test_fraction: Annotated[float, typer.Option(help="share of tasks in the test split")] = 0.2,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="replace a non-empty --out")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the counts as JSON")] = False,
+) -> None:
+    """ToolSpectrum-style suite: profile/environment pick the app; app policies force abstention."""
+    from petool.io import claim_output_dir
+    from petool.synth.situations import SituationConfig, write_situations
+
+    config = SituationConfig(tasks=tasks, seed=seed, families=families, test_fraction=test_fraction)
+    config.check()
+    claim_output_dir(out, what="situation suite", overwrite=overwrite)
+    _, stats = write_situations(corpus, out, config)
+    if as_json:
+        out_console.print_json(json.dumps(stats))
+    else:
+        out_console.print(f"wrote {out}: {json.dumps(stats)}", markup=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run :data:`synth_app` with petool's error convention; returns the exit code."""
     return run_app(
