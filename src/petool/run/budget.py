@@ -3,13 +3,14 @@
 :class:`CostGuard` is asked before each batch goes to the backend. It counts what the run has
 spent (resumed predictions included, so a resumed run's limit is on the whole run), what the
 batches in flight may spend, and estimates a batch's cost as its size times the dearest task
-seen so far (cost from the price table, :class:`~petool.schema.Usage.cost`). Until a first
-priced answer is seen only one batch is in flight, so the estimate exists before the run fans
-out. A batch whose estimate would pass the limit is not sent: its tasks stay missing, the run is
-``partial`` and resumable (``petool eval --resume --cost-limit HIGHER``).
+seen so far (cost from the price table, :class:`~petool.schema.Usage.cost`) with a margin
+(:data:`MARGIN`: a later prompt may be longer than any seen). Until a first priced answer is
+seen only one request, of one task, is in flight, so the estimate exists before the run fans
+out. A batch whose estimate would pass the limit is not sent: its tasks stay missing, the run
+is ``partial`` and resumable (``petool eval --resume --cost-limit HIGHER``).
 
-The first request of a run is sent without an estimate: a limit below one request's cost can
-be passed by that one request (the only one).
+The first request of a run (one task) is sent without an estimate: a limit below one task's
+cost can be passed by that one task, and only by it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import asyncio
 from collections.abc import Sequence
 
 from petool.backends.base import BackendResponse
+
+#: the estimate of a task is the dearest task seen so far times this
+MARGIN = 1.25
 
 
 class CostGuard:
@@ -46,7 +50,7 @@ class CostGuard:
             await self._changed.wait()
         if self.stopped is not None:
             return None
-        estimate = (self.per_task or 0.0) * n
+        estimate = (self.per_task or 0.0) * MARGIN * n
         if self.spent >= self.limit or self.spent + self.reserved + estimate > self.limit:
             self.stopped = self.message(estimate)
             self._changed.set()

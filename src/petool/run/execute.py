@@ -214,7 +214,9 @@ async def run_tasks(
     prog = progress or Progress(total=len(tasks))
     ex = _Executor(backend, writer, prog, on_progress, retry or RetryPolicy(), seed, trial, guard)
     size = max(1, backend.batch_size)
-    batches = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+    first = 1 if guard is not None and guard.per_task is None else 0  # one task prices a call
+    batches = [tasks[:first]] if first else []
+    batches += [tasks[i : i + size] for i in range(first, len(tasks), size)]
     with _frozen_heap():
         await asyncio.gather(*(ex.run_batch(b, sem) for b in batches))
     return ex.results
