@@ -16,6 +16,7 @@ from petool.backends.base import Backend, BackendResponse
 from petool.backends.registry import register_backend
 from petool.embedding import TextEncoder
 from petool.errors import BackendError, ConfigError
+from petool.ranker.catalog import DEFAULT_SHORTLIST, CatalogIndex, shortlist_tasks
 from petool.ranker.model import PersonalizedRanker, RankerConfig
 from petool.schema import Suite, Task
 
@@ -44,10 +45,13 @@ class RankerBackend(Backend):
         self.ranker = PersonalizedRanker(config=config, encoder=encoder, device=device)
         self.seed = seed
         self._suite: str | None = None
+        self.shortlist = DEFAULT_SHORTLIST  # tools a task without candidates is ranked among
+        self.catalog: CatalogIndex | None = None
 
     def setup(self, suite: Suite) -> None:
         """Index the suite's tools (embeds each tool text once)."""
         self.ranker.index(suite.tools)
+        self.catalog = CatalogIndex.build(suite.tools, self.ranker.encoder)
         self._suite = suite.name
 
     def _require_setup(self) -> None:
@@ -57,7 +61,9 @@ class RankerBackend(Backend):
     async def generate(self, tasks: Sequence[Task]) -> list[BackendResponse]:
         """Rank and fill each task in a worker thread; one JSON answer per task."""
         self._require_setup()
-        texts = await asyncio.to_thread(self.ranker.predict, list(tasks))
+        texts = await asyncio.to_thread(
+            lambda: self.ranker.predict(shortlist_tasks(tasks, self.catalog, self.shortlist))
+        )
         return [BackendResponse(output=text) for text in texts]
 
     def explain(self, task: Task) -> dict[str, Any]:
