@@ -46,6 +46,9 @@ class SuiteTransforms(BaseModel):
         """Whether any transform is on."""
         return self != SuiteTransforms()
 
+    def __repr__(self) -> str:  # what a resume refusal names
+        return repr(self.label())
+
     def label(self) -> str:
         """A short name (``history=5,masked``; ``as-is`` when none is on)."""
         parts = []
