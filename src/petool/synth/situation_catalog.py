@@ -50,7 +50,7 @@ CATEGORY_DOMAINS: dict[str, str] = {
     "Gaming": "media",
     "Health_and_Fitness": "fitness",
     "Medical": "fitness",
-    "Sports": "fitness",
+    "Sports": "news",
     "Education": "knowledge",
     "Science": "knowledge",
     "Translation": "knowledge",

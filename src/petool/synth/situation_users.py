@@ -1,4 +1,4 @@
-"""Profiles and environments of the situation suites, in ToolSpectrum's field names.
+"""Users of the situation suites: profiles and environments in ToolSpectrum's field names.
 
 A profile has ``Gender``, ``Age`` (12–80), ``Height (cm)``, ``Weight (kg)`` (spread so that
 BMIs from about 17 to 38 occur), ``Profession`` and ``Education Background`` consistent with the
@@ -11,9 +11,11 @@ Type``, ``Battery Level`` and ``Special User Configuration``. All values are pet
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from petool.synth.situation_catalog import App, Family
 from petool.synth.situation_traits import (
     BAD_WEATHER,
     DESKTOP_DEVICES,
@@ -24,6 +26,9 @@ from petool.synth.situation_traits import (
     OTHER_DEVICES,
     OTHER_WEATHER,
     REGIONS,
+    TRAITS,
+    can_state,
+    holds,
 )
 
 INCOMES = ("0-5k", "5k-10k", "10k-50k", ">50k")
@@ -202,3 +207,80 @@ def preference_text(cues: list[str], rng: random.Random, extra: int) -> str:
     sentences = [*cues, *rng.sample(IRRELEVANT_HABITS, extra)]
     rng.shuffle(sentences)
     return " ".join(sentences)
+
+
+@dataclass
+class SituationUser:
+    """A drawn user: stated likes (trait keys), profile and environment (either may be empty)."""
+
+    likes: set[str]
+    profile: dict[str, Any]
+    env: dict[str, Any]
+
+    def fits(self, app: App) -> int:
+        """How many of ``app``'s two traits hold for this user."""
+        likes = frozenset(self.likes)
+        return sum(holds(t, likes, self.profile, self.env) for t in (app.persona, app.environment))
+
+
+def give_persona(
+    user: SituationUser, gold: App, rng: random.Random, extra_like: str | None
+) -> str | None:
+    """Give ``user`` the gold app's persona cue (and maybe a second one); the cue sentences."""
+    trait = gold.persona
+    if not can_state(trait, user.profile, user.likes):
+        return None
+    user.likes.add(trait.key)
+    cues = [rng.choice(trait.cues)]
+    if extra_like and can_state(TRAITS[extra_like], user.profile, user.likes):
+        user.likes.add(extra_like)
+        cues.append(rng.choice(TRAITS[extra_like].cues))
+    return " ".join(cues)
+
+
+def draw_user(
+    scenario: str, family: Family, gold: App, rng: random.Random, profile: dict[str, Any] | None
+) -> SituationUser | None:
+    """A user for whom ``gold`` is the one best app of the family (None: this draw failed)."""
+    user = SituationUser(set(), {}, {})
+    others = [a for a in family.apps if a is not gold]
+    cue = ""
+    if scenario != "environment":
+        user.profile = dict(profile) if profile is not None else sample_profile(rng)
+        extra = None
+        if scenario == "persona_environment" and others and rng.random() < 0.5:
+            extra = rng.choice(others).persona.key  # a rival fitting the persona only
+        stated = give_persona(user, gold, rng, extra)
+        if stated is None:
+            return None
+        cue = stated
+    if scenario != "persona":
+        user.env = sample_environment(rng)
+        if gold.environment.make:
+            gold.environment.make(user.env, rng)
+        if scenario == "persona_environment" and others and rng.random() < 0.5:
+            rival = rng.choice(others).environment
+            if rival.make:
+                rival.make(user.env, rng)
+        relocate(user.env, rng)
+    best = 2 if scenario == "persona_environment" else 1
+    if user.fits(gold) != best or any(user.fits(a) >= best for a in others):
+        return None
+    if user.profile:
+        user.profile["Preferences"] = preference_text([cue], rng, rng.choice((0, 1, 1, 2)))
+    return user
+
+
+def restricted_profile(policy_key: str, rng: random.Random) -> dict[str, Any]:
+    """A profile the rule ``policy_key`` restricts."""
+    if policy_key.startswith("minor"):
+        return sample_profile(rng, age=rng.randint(12, 17))
+    if policy_key == "elderly_exercise":
+        return sample_profile(rng, age=rng.randint(60, 80))
+    profile = sample_profile(rng, age=rng.randint(19, 58))
+    if policy_key.startswith("low_income"):
+        profile["Income Level"] = "0-5k"
+    else:  # a BMI rule: 31-37
+        height = profile["Height (cm)"] / 100
+        profile["Weight (kg)"] = round(rng.uniform(31, 37) * height * height)
+    return profile

@@ -41,13 +41,8 @@ from petool.synth.situation_catalog import (
     providers,
 )
 from petool.synth.situation_policy import POLICIES, Intent, draw_intent, violations
-from petool.synth.situation_traits import TRAITS, can_state, holds
-from petool.synth.situation_users import (
-    preference_text,
-    relocate,
-    sample_environment,
-    sample_profile,
-)
+from petool.synth.situation_traits import holds
+from petool.synth.situation_users import SituationUser, draw_user, restricted_profile
 from petool.synth.values import sample_value
 
 SCENARIOS = ("persona", "environment", "persona_environment")
@@ -80,17 +75,6 @@ class SituationConfig:
             raise ConfigError("--families must be at least 10")
 
 
-@dataclass
-class _User:
-    likes: set[str]
-    profile: dict[str, Any]
-    env: dict[str, Any]
-
-    def fits(self, app: App) -> int:
-        likes = frozenset(self.likes)
-        return sum(holds(t, likes, self.profile, self.env) for t in (app.persona, app.environment))
-
-
 def build_catalog(
     corpus_tools: list[Any], config: SituationConfig, rng: random.Random
 ) -> list[Family]:
@@ -109,67 +93,6 @@ def build_catalog(
     for family in families[:n_test]:
         family.split = "test"
     return [f for f in families if len(f.apps) >= 2]
-
-
-def _persona(user: _User, gold: App, rng: random.Random, extra_like: str | None) -> str | None:
-    """Give ``user`` the gold app's persona cue (and maybe a second one); the cue sentences."""
-    trait = gold.persona
-    if not can_state(trait, user.profile, user.likes):
-        return None
-    user.likes.add(trait.key)
-    cues = [rng.choice(trait.cues)]
-    if extra_like and can_state(TRAITS[extra_like], user.profile, user.likes):
-        user.likes.add(extra_like)
-        cues.append(rng.choice(TRAITS[extra_like].cues))
-    return " ".join(cues)
-
-
-def _draw_user(
-    scenario: str, family: Family, gold: App, rng: random.Random, profile: dict[str, Any] | None
-) -> _User | None:
-    """A user for whom ``gold`` is the one best app of the family (None: this draw failed)."""
-    user = _User(set(), {}, {})
-    others = [a for a in family.apps if a is not gold]
-    cue = ""
-    if scenario != "environment":
-        user.profile = dict(profile) if profile is not None else sample_profile(rng)
-        extra = None
-        if scenario == "persona_environment" and others and rng.random() < 0.5:
-            extra = rng.choice(others).persona.key  # a rival fitting the persona only
-        stated = _persona(user, gold, rng, extra)
-        if stated is None:
-            return None
-        cue = stated
-    if scenario != "persona":
-        user.env = sample_environment(rng)
-        if gold.environment.make:
-            gold.environment.make(user.env, rng)
-        if scenario == "persona_environment" and others and rng.random() < 0.5:
-            rival = rng.choice(others).environment
-            if rival.make:
-                rival.make(user.env, rng)
-        relocate(user.env, rng)
-    best = 2 if scenario == "persona_environment" else 1
-    if user.fits(gold) != best or any(user.fits(a) >= best for a in others):
-        return None
-    if user.profile:
-        user.profile["Preferences"] = preference_text([cue], rng, rng.choice((0, 1, 1, 2)))
-    return user
-
-
-def _restrict(policy_key: str, rng: random.Random) -> dict[str, Any]:
-    """A profile the rule ``policy_key`` restricts."""
-    if policy_key.startswith("minor"):
-        return sample_profile(rng, age=rng.randint(12, 17))
-    if policy_key == "elderly_exercise":
-        return sample_profile(rng, age=rng.randint(60, 80))
-    profile = sample_profile(rng, age=rng.randint(19, 58))
-    if policy_key.startswith("low_income"):
-        profile["Income Level"] = "0-5k"
-    else:  # a BMI rule: 31-37
-        height = profile["Height (cm)"] / 100
-        profile["Weight (kg)"] = round(rng.uniform(31, 37) * height * height)
-    return profile
 
 
 class _Builder:
@@ -202,7 +125,7 @@ class _Builder:
         family: Family,
         api: str,
         gold: App,
-        user: _User,
+        user: SituationUser,
         intent: Intent | None,
         case: str,
         pair: str | None,
@@ -286,7 +209,7 @@ class _Builder:
         raise InputError(f"could not draw a {split} task in {TRIES} tries (corpus too small?)")
 
     def _plain(self, split: str, scenario: str, family: Family, api: str, gold: App) -> list[Task]:
-        user = _draw_user(scenario, family, gold, self.rng, None)
+        user = draw_user(scenario, family, gold, self.rng, None)
         if user is None:
             return []
         intent = draw_intent(family.domain, self.rng)
@@ -301,7 +224,7 @@ class _Builder:
     ) -> list[Task]:
         rng = self.rng
         key, cap = rng.choice(gold.policies)
-        user = _draw_user(scenario, family, gold, rng, _restrict(key, rng))
+        user = draw_user(scenario, family, gold, rng, restricted_profile(key, rng))
         if user is None:
             return []
         intent = None
@@ -331,7 +254,7 @@ class _Builder:
         family: Family,
         api: str,
         gold: App,
-        user: _User,
+        user: SituationUser,
         intent: Intent,
         pair: str,
         request: tuple[str, dict[str, Any], list[str]],
@@ -339,7 +262,7 @@ class _Builder:
         rng = self.rng
         if rng.random() < 0.5:  # the same request by a user the rules leave alone
             for _ in range(12):
-                other = _draw_user(scenario, family, gold, rng, None)
+                other = draw_user(scenario, family, gold, rng, None)
                 if other is not None and not violations(other.profile, intent, gold.policies):
                     return self.task(
                         split,
