@@ -1,4 +1,10 @@
-"""``oracle``: answers every task with its gold call (a test backend: scores 1.0 everywhere)."""
+"""``oracle``: answers every task with its gold call (a test backend: scores 1.0 everywhere).
+
+A task whose candidates were restricted by a backend in front of it (``meta.restricted_candidates``,
+set by ``ranker+oracle``) is answered from that list only: the gold when its tools are all
+listed, else the first listed candidate without arguments (so the chain's oracle measures
+whether the gold survived the restriction).
+"""
 
 from __future__ import annotations
 
@@ -36,7 +42,17 @@ class OracleBackend(Backend):
 
     async def generate(self, tasks: Sequence[Task]) -> list[BackendResponse]:
         """Answer with the gold call of each task."""
-        return [BackendResponse(output=gold_answer_text(t)) for t in tasks]
+        return [BackendResponse(output=_restricted_answer(t)) for t in tasks]
+
+
+def _restricted_answer(task: Task) -> str:
+    """The gold answer, unless the task's restricted candidate list lacks a gold tool."""
+    restricted = (task.meta.model_extra or {}).get("restricted_candidates")
+    listed = set(task.candidates)
+    if not restricted or not task.gold or all(c.tool in listed for c in task.gold):
+        return gold_answer_text(task)
+    first = task.candidates[0] if task.candidates else None
+    return json.dumps({"tool_name": first, "parameters": {}})
 
 
 @register_backend("oracle")

@@ -1,5 +1,8 @@
 """Backend specs (``ranker``, ``oracle``, ``openai:MODEL``, ``pkg.mod:Factory``) to backends.
 
+``ranker+BACKEND`` (``ranker:k=3+openai:MODEL``) is the ranker chained before any backend
+(:mod:`petool.backends.ranker_chain`).
+
 Built-in backends register with :func:`register_backend` (each module is imported only when its
 name is asked for, so ``hf`` does not load torch for ``oracle``); third-party ones are found
 through the ``petool.backends`` entry-point group or given as a dotted path
@@ -81,6 +84,10 @@ def _resolve(spec: str) -> tuple[str, BackendFactory, str | None]:
     spec = spec.strip()
     if not spec:
         raise ConfigError("backend spec is empty; try 'ranker', 'oracle' or 'openai:MODEL'")
+    if "+" in spec and spec.partition("+")[0].partition(":")[0].strip() == "ranker":
+        from petool.backends.ranker_chain import make_chain  # ranker+BACKEND: the chain
+
+        return spec, make_chain, spec
     name, sep, argument = spec.partition(":")
     factory = backends.find(name)
     if factory is None and sep and _is_module(name):  # a dotted path: package.module:factory

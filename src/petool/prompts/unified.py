@@ -173,6 +173,9 @@ def _context_sections(task: Task) -> list[str]:
     history = render_history(task)
     if history:
         sections.append(history)
+    evidence = (task.meta.model_extra or {}).get("ranker_evidence")  # set by ranker+BACKEND
+    if isinstance(evidence, str) and evidence:
+        sections.append("## Ranker evidence\n" + evidence)
     return sections
 
 
