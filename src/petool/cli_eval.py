@@ -147,6 +147,9 @@ def eval_cmd(
     drop_ratings: Annotated[
         bool, typer.Option("--drop-ratings", help="rated histories become chronological")
     ] = False,
+    candidates: Annotated[
+        str, typer.Option(help="given (each task's list) or all (rank the whole toolset)")
+    ] = "given",
 ) -> None:
     """Run a backend on a suite, write a run directory, print the metrics."""
     from petool.backends.registry import make_backend
@@ -166,7 +169,13 @@ def eval_cmd(
         shuffle_attributes=shuffle_attributes,
         drop_ratings=drop_ratings,
     )
+    if candidates not in ("given", "all"):
+        raise ConfigError(f"--candidates: expected given or all, got '{candidates}'")
     loaded = load_suite(suite, data, lenient=lenient)
+    if candidates == "all":
+        from petool.ranker.catalog import open_candidates
+
+        loaded = open_candidates(loaded)
     if loaded.load_warnings:
         err_console.print(
             f"warning: {len(loaded.load_warnings)} problems in the suite (--lenient), first:"

@@ -102,3 +102,13 @@ def test_real_encoder_shortlists_weather(minilm: object) -> None:
     index = CatalogIndex.build(toolset(), minilm)  # type: ignore[arg-type]
     task = weather_task().model_copy(update={"candidates": []})
     assert index.shortlist(task, 1)[0].startswith("weather_")
+
+
+def test_eval_candidates_all_flag(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from petool_test_support import petool
+
+    done = petool("eval", "--backend", "oracle", "--candidates", "all", "--limit", "3",
+                  "--out", str(tmp_path / "run"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    bad = petool("eval", "--backend", "oracle", "--candidates", "some")
+    assert bad.returncode == 2 and "--candidates" in bad.stderr and "Traceback" not in bad.stderr
