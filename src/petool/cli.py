@@ -19,6 +19,7 @@ from rich.console import Console
 from petool.cli_analyze import analyze_cmd
 from petool.cli_errors import run_app
 from petool.cli_eval import eval_cmd, score_cmd
+from petool.cli_serve import serve_app
 from petool.errors import ConfigError, DataMissingError
 
 app = typer.Typer(
@@ -37,6 +38,7 @@ err_console = Console(stderr=True)
 app.command("eval")(eval_cmd)
 app.command("score")(score_cmd)
 app.command("analyze")(analyze_cmd)
+app.add_typer(serve_app, name="serve")
 
 
 def _mount_synth() -> None:
