@@ -49,6 +49,8 @@ def serve(
     max_body: Annotated[int, typer.Option(min=1024, help="largest body, bytes")] = 1_000_000,
     upstream: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL (proxy)")] = None,
     upstream_model: Annotated[str | None, typer.Option(help="model name for the upstream")] = None,
+    mcp: Annotated[bool, typer.Option("--mcp", help="serve MCP over stdio instead")] = False,
+    tenant: Annotated[str | None, typer.Option(help="the tenant MCP over stdio acts for")] = None,
 ) -> None:
     """Run the service (migrating the database to the newest schema first)."""
     if ctx.invoked_subcommand is not None:
@@ -74,6 +76,13 @@ def serve(
                           f"{str(exc).splitlines()[0][:200]}") from None
     if migrate:
         typer.echo("database at the newest schema")
+        return
+    if mcp:
+        if not tenant:
+            raise ConfigError("--mcp: give --tenant NAME (the tenant the stdio server acts for)")
+        from petool.serve.mcp_server import run_stdio
+
+        run_stdio(settings, tenant)
         return
     import uvicorn
 
