@@ -61,3 +61,40 @@ def test_stdio_server_selects_records_and_takes_feedback(tmp_path: Path) -> None
             assert getattr(bad, "is_error", getattr(bad, "isError", None)) is True
 
     anyio.run(run)
+
+
+def test_http_server_needs_a_key_and_acts_for_its_tenant(tmp_path: Path) -> None:
+    import httpx
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    from conftest import start_live, stop_live
+    from petool.serve.settings import ServeSettings
+
+    live = start_live(ServeSettings(data_dir=tmp_path / "d", backend="random", rate_limit=0))
+    url = live.url + "/mcp/"
+
+    async def run() -> str:
+        client = httpx2.AsyncClient(headers={"Authorization": f"Bearer {live.keys[0]}"})
+        async with (client, streamable_http_client(url, http_client=client) as (read, write, *_),
+                    ClientSession(read, write) as s):
+            await s.initialize()
+            rec = payload(await s.call_tool("record_interaction", {
+                "user_id": "h1", "instruction": "weather in Oslo", "tool": "budget_weather",
+                "rating": 1}))
+            assert rec == {"created": 1, "duplicates": 0}
+            sel = payload(await s.call_tool("select_tool", {
+                "user_id": "h1", "instruction": "weather in Rome", "tools": TOOLS}))
+            fb = payload(await s.call_tool("record_feedback", {
+                "selection_id": sel["selection_id"], "rating": 1}))
+            assert fb["rating"] == 1
+            return str(sel["selection_id"])
+
+    try:
+        assert httpx.post(url, json={}).status_code == 401
+        anyio.run(run)
+        with live.client(0) as mine, live.client(1) as other:
+            assert len(mine.get("/v1/users/h1/history").json()["items"]) == 2
+            assert other.get("/v1/users/h1/history").status_code == 404
+    finally:
+        stop_live(live)
