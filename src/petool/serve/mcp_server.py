@@ -75,7 +75,7 @@ def build_server(service: SelectionService, tenant_id: int | Callable[[Any], int
         ctx: Context = None,  # type: ignore[assignment]
     ) -> dict[str, Any]:
         """Store one past tool use of the user (rating +1 / -1 / none; ``id`` deduplicates)."""
-        item = InteractionIn(id=id, instruction=instruction, rating=rating,  # type: ignore[arg-type]
+        item = InteractionIn(id=id, instruction=instruction, rating=rating,
                              call=ToolCall(tool=tool, arguments=arguments or {}))
         counts = await service.record_interactions(tenant(ctx), user_id, [item])
         return counts.model_dump()
