@@ -10,10 +10,18 @@ Measures, in one process:
   a task waits for its answer; median and p99 over batches); per-task time is that divided
   by the batch size; throughput is tasks per second over the whole split.
 
+* with ``--catalog N`` (default 7000; 0 skips it): a large catalog, the demo toolset plus the
+  RapidAPI APIs of ../shared/data/toolbench plus synthetic clone providers (as
+  ``benchmarks/synth_scale.py`` makes them: other names, other taglines) up to N tools, and the
+  demo tasks with no candidate list (``meta.open_candidates``): each is shortlisted from the
+  catalog index (:mod:`petool.ranker.catalog`) and reranked. Timed per ``generate`` call at
+  each batch size twice: with the instructions' encoding (a fresh memo for them) and without
+  (instructions already embedded: the index search and the rerank only).
+
 Usage::
 
     python benchmarks/ranker_latency.py [--split test] [--limit N] [--batch-sizes 1,64]
-        [--device cpu] [--out results.json]
+        [--device cpu] [--catalog 7000] [--out results.json]
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import argparse
 import asyncio
 import json
 import platform
+import random
 import statistics
 import time
 from pathlib import Path
@@ -31,8 +40,16 @@ import numpy as np
 
 from petool.backends.ranker_backend import RankerBackend
 from petool.embedding import MODEL_NAME, Embedder
-from petool.schema import Suite, Task
+from petool.ranker.catalog import open_candidates
+from petool.schema import Suite, Task, Tool
 from petool.suites.registry import load_suite
+
+TOOLBENCH = Path(__file__).resolve().parents[2] / "shared" / "data" / "toolbench" / "tools"
+_PREFIXES = ["Nimbus", "Quick", "Open", "Bright", "Atlas", "Vertex", "Pulse", "Echo", "Zen", "Nova"]
+_SUFFIXES = ["API", "Data", "Hub", "Cloud", "Labs", "Connect", "Works", "Stack", "Base", "Point"]
+_TAGLINES = ["Free and fast.", "Enterprise-grade and secure.", "Real-time data, worldwide.",
+             "Affordable and reliable.", "Beta: experimental service.", "Ad-free and private.",
+             "Unlimited requests.", "Regional data only.", "Premium accuracy.", ""]  # fmt: skip
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -86,6 +103,100 @@ def time_batches(suite: Suite, tasks: list[Task], batch_size: int, device: str) 
     }
 
 
+def _real_apis() -> list[tuple[str, str, str]]:
+    """(provider, api name, description) of the ToolBench corpus, when it is there."""
+    out = []
+    for path in sorted(TOOLBENCH.rglob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for api in data.get("api_list") or []:
+            text = (api.get("description") or api.get("name") or "").strip()
+            out.append((str(data.get("tool_name", path.stem)), str(api.get("name", "")), text))
+    return out
+
+
+def large_catalog(suite: Suite, n_tools: int, seed: int = 0) -> Suite:
+    """The suite with its toolset grown to ``n_tools`` and every task's candidates opened."""
+    rng = random.Random(seed)
+    apis = _real_apis() or [(t.app or "demo", t.name, t.functionality) for t in suite.tools]
+    tools = list(suite.tools)
+    names = {t.name for t in tools}
+    real = [(p, a, d) for p, a, d in apis]
+    clone = 0
+    while len(tools) < n_tools:
+        if real:
+            provider, api, text = real.pop(0)
+        else:
+            clone += 1
+            _, api, text = rng.choice(apis)
+            provider = f"{rng.choice(_PREFIXES)}{rng.choice(_SUFFIXES)} {clone}"
+            text = f"{text} {rng.choice(_TAGLINES)}".strip()
+        name = f"{provider}.{api}"
+        if name in names:
+            continue
+        names.add(name)
+        tools.append(Tool(name=name, app=provider, description=text or api or name))
+    return open_candidates(suite.model_copy(update={"tools": tools}))
+
+
+def time_catalog(
+    suite: Suite, tasks: list[Task], batch_sizes: list[int], device: str
+) -> dict[str, Any]:
+    """Shortlist + rerank latency of open-candidate tasks over a large catalog."""
+    backend = _fresh_backend(device)
+    start = time.perf_counter()
+    backend.setup(suite)
+    setup = time.perf_counter() - start
+    by_id = {t.id: t for t in suite.tasks}
+    open_tasks = [by_id[t.id] for t in tasks]
+    # one untimed pass: the ranker memoises each history tool's advantage among its peers in
+    # the toolset (one product with the 7k-row matrix each), once per toolset, as a server would
+    asyncio.run(_run(backend, open_tasks, max(batch_sizes)))
+    runs = []
+    for batch_size in batch_sizes:
+        for encoded in (False, True):
+            if encoded:  # instructions already embedded: search + rerank only
+                backend.ranker.encoder.encode([t.instruction for t in open_tasks])
+            else:  # a fresh memo for the instructions (the tool texts stay)
+                memo = backend.ranker.encoder._memo  # type: ignore[attr-defined]
+                for t in open_tasks:
+                    memo.pop(t.instruction, None)
+            latencies = asyncio.run(_run(backend, open_tasks, batch_size))
+            per_task = [lat / batch_size for lat in latencies]
+            runs.append(
+                {
+                    "batch_size": batch_size,
+                    "instruction_encoding": not encoded,
+                    "latency_median_ms": statistics.median(latencies) * 1e3,
+                    "latency_p99_ms": _percentile(latencies, 99) * 1e3,
+                    "per_task_p50_ms": statistics.median(per_task) * 1e3,
+                    "per_task_p99_ms": _percentile(per_task, 99) * 1e3,
+                }
+            )
+    return {
+        "tools": len(suite.tools),
+        "tasks": len(open_tasks),
+        "shortlist": backend.shortlist,
+        "setup_s": setup,
+        "runs": runs,
+    }
+
+
+def _catalog_table(cat: dict[str, Any]) -> str:
+    lines = [
+        f"open candidates over {cat['tools']} tools ({cat['tasks']} tasks, shortlist "
+        f"{cat['shortlist']}, setup {cat['setup_s']:.1f} s)",
+        f"{'batch':>5}  {'encode':>6}  {'call p50 ms':>11}  {'call p99 ms':>11}  "
+        f"{'task p50 ms':>11}  {'task p99 ms':>11}",
+    ]
+    for r in cat["runs"]:
+        lines.append(
+            f"{r['batch_size']:>5}  {'yes' if r['instruction_encoding'] else 'no':>6}  "
+            f"{r['latency_median_ms']:>11.2f}  {r['latency_p99_ms']:>11.2f}  "
+            f"{r['per_task_p50_ms']:>11.2f}  {r['per_task_p99_ms']:>11.2f}"
+        )
+    return "\n".join(lines)
+
+
 def _table(results: dict[str, Any]) -> str:
     lines = [
         f"ranker on {results['suite']}/{results['split']} ({results['tasks']} tasks, "
@@ -113,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="only the first N tasks")
     parser.add_argument("--batch-sizes", default="1,64")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--catalog", type=int, default=7000, help="large-catalog size (0: skip)")
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON")
     args = parser.parse_args(argv)
 
@@ -135,7 +247,14 @@ def main(argv: list[str] | None = None) -> int:
             time_batches(suite, tasks, int(b), args.device) for b in args.batch_sizes.split(",")
         ],
     }
+    if args.catalog > 0:
+        sizes = [int(b) for b in args.batch_sizes.split(",")]
+        big = large_catalog(suite, args.catalog)
+        results["catalog"] = time_catalog(big, tasks, sizes, args.device)
     print(_table(results))
+    if "catalog" in results:
+        print()
+        print(_catalog_table(results["catalog"]))
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
