@@ -226,7 +226,7 @@ ENVIRONMENT_TRAITS: tuple[Trait, ...] = (
 
 REGION_TRAITS: tuple[Trait, ...] = tuple(
     Trait(
-        f"region_rule{region}",
+        f"region_{region}",
         "environment",
         ALL,
         (

@@ -246,7 +246,13 @@ def draw_user(
     others = [a for a in family.apps if a is not gold]
     cue = ""
     if scenario != "environment":
-        user.profile = dict(profile) if profile is not None else sample_profile(rng)
+        if profile is not None:
+            user.profile = dict(profile)
+        else:  # a few draws until the gold app's persona trait fits the profile (age, income)
+            for _ in range(6):
+                user.profile = sample_profile(rng)
+                if can_state(gold.persona, user.profile, set()):
+                    break
         extra = None
         if scenario == "persona_environment" and others and rng.random() < 0.5:
             extra = rng.choice(others).persona.key  # a rival fitting the persona only

@@ -47,7 +47,7 @@ from petool.synth.values import sample_value
 
 SCENARIOS = ("persona", "environment", "persona_environment")
 SCENARIO_WEIGHTS = (0.4, 0.25, 0.35)
-ABSTAIN_RATE = 0.55  # of persona / persona_environment draws; with the twins about 22 % of tasks
+ABSTAIN_RATE = 0.7  # of persona / persona_environment draws; with the twins about 22 % of tasks
 TWIN_RATE = 0.7
 TEST_FRACTION = 0.2
 MIN_CANDIDATES, MAX_CANDIDATES = 20, 45
@@ -83,13 +83,21 @@ def build_catalog(
     if len(found) < 10:
         raise InputError(f"the corpus has {len(found)} usable providers; at least 10 are needed")
     rng.shuffle(found)
+    by_domain: dict[str, list[Any]] = {}
+    for entry in found:
+        by_domain.setdefault(entry[1], []).append(entry)
+    chosen: list[Any] = []  # round robin over domains: rare domains (food, rides) get in too
+    while len(chosen) < config.families and any(by_domain.values()):
+        for queue in by_domain.values():
+            if queue and len(chosen) < config.families:
+                chosen.append(queue.pop(0))
     taken: set[str] = set()
     families = []
-    for i, (provider, domain, apis) in enumerate(found[: config.families]):
+    for i, (provider, domain, apis) in enumerate(chosen):
         size = rng.choice((2, 3, 3, 4, 4, 5, 6))
         names = app_names(domain, rng, taken, size)
         families.append(build_family(f"f{i:03d}", provider, domain, apis, names, rng, size))
-    n_test = max(2, round(len(families) * config.test_fraction))
+    n_test = max(2, round(len(families) * config.test_fraction))  # every domain in both splits
     for family in families[:n_test]:
         family.split = "test"
     return [f for f in families if len(f.apps) >= 2]
@@ -105,6 +113,7 @@ class _Builder:
             s: [f for f in fs if any(a.policies for a in f.apps)] for s, fs in self.by_split.items()
         }
         self.pairs = 0
+        self.used: Counter[str] = Counter()
 
     def candidates(self, family: Family, split: str) -> list[str]:
         pool = [f for f in self.by_split[split] if f is not family]
@@ -204,9 +213,20 @@ class _Builder:
                 out = self._abstention(split, scenario, family, api, gold)
             else:
                 out = self._plain(split, scenario, family, api, gold)
-            if out:
+            if out and self._balanced(out[0]):
                 return out
         raise InputError(f"could not draw a {split} task in {TRIES} tries (corpus too small?)")
+
+    def _balanced(self, task: Task) -> bool:
+        """Keep the decisive traits even: an over-used one is turned down now and then."""
+        keys = (task.meta.model_extra or {})["situation"]["decisive_traits"]
+        used = [self.used[k] for k in keys]
+        mean = sum(self.used.values()) / max(1, len(self.used))
+        if used and max(used) > 1.5 * mean + 5 and self.rng.random() < 0.8:
+            return False
+        for key in keys:
+            self.used[key] += 1
+        return True
 
     def _plain(self, split: str, scenario: str, family: Family, api: str, gold: App) -> list[Task]:
         user = draw_user(scenario, family, gold, self.rng, None)
