@@ -9,8 +9,8 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
+from petool_serve_live import start_live, stop_live  # noqa: E402
 
-from conftest import start_live, stop_live  # noqa: E402
 from petool.serve.settings import ServeSettings  # noqa: E402
 
 

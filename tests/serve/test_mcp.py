@@ -67,8 +67,8 @@ def test_http_server_needs_a_key_and_acts_for_its_tenant(tmp_path: Path) -> None
     import httpx
     import httpx2
     from mcp.client.streamable_http import streamable_http_client
+    from petool_serve_live import start_live, stop_live
 
-    from conftest import start_live, stop_live
     from petool.serve.settings import ServeSettings
 
     live = start_live(ServeSettings(data_dir=tmp_path / "d", backend="random", rate_limit=0))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from petool_serve_live import start_live, stop_live
 
-from conftest import start_live, stop_live
 from petool.serve.settings import ServeSettings
 
 TWINS = [

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from petool_serve_live import Live, start_live, stop_live
 from upstream_server import Upstream
-
-from conftest import Live, start_live, stop_live
 
 openai = pytest.importorskip("openai")
 
