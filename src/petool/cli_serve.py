@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from petool.errors import ConfigError
+
+if TYPE_CHECKING:
+    from petool.serve.settings import ServeSettings
 
 serve_app = typer.Typer(
     help="Serve personalized tool selection over HTTP (extra [serve]): docs/serve.md.",
@@ -21,7 +24,7 @@ DataDir = Annotated[Path, typer.Option("--data-dir", help="SQLite database folde
 Db = Annotated[str | None, typer.Option("--db", help="database URL, e.g. postgresql+asyncpg://…")]
 
 
-def _settings(data_dir: Path, db: str | None, **extra: object):
+def _settings(data_dir: Path, db: str | None, **extra: Any) -> ServeSettings:
     try:
         from petool.serve.settings import ServeSettings
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -49,6 +52,8 @@ def serve(
     max_body: Annotated[int, typer.Option(min=1024, help="largest body, bytes")] = 1_000_000,
     upstream: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL (proxy)")] = None,
     upstream_model: Annotated[str | None, typer.Option(help="model name for the upstream")] = None,
+    upstream_timeout: Annotated[float, typer.Option(min=0.1, help="upstream call seconds")] = 60.0,
+    proxy_top_k: Annotated[int, typer.Option(min=1, max=500, help="tools the proxy keeps")] = 8,
     mcp: Annotated[bool, typer.Option("--mcp", help="serve MCP over stdio instead")] = False,
     tenant: Annotated[str | None, typer.Option(help="the tenant MCP over stdio acts for")] = None,
 ) -> None:
@@ -60,6 +65,7 @@ def serve(
 
     settings = _settings(data_dir, db, backend=backend, rate_limit=rate_limit, burst=burst,
                          max_body=max_body, upstream=upstream, upstream_model=upstream_model,
+                         upstream_timeout=upstream_timeout, proxy_top_k=proxy_top_k,
                          upstream_key=os.environ.get("PETOOL_UPSTREAM_API_KEY"))
     from petool.serve.db import is_sqlite
     from petool.serve.migrate import upgrade

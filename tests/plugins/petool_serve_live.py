@@ -67,7 +67,7 @@ def start_live(settings: ServeSettings, tenants: tuple[str, ...] = ("a", "b")) -
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 300  # the app starts its default backend first
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")

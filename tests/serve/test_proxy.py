@@ -30,9 +30,9 @@ TOOLS = [fn("budget_weather", "Get the weather forecast for a city", price="free
          fn("translate_text", "Translate a text into another language", price="free")]
 
 
-def serve(tmp_path: Path, upstream: Upstream, backend: str = "random") -> Live:
+def serve(tmp_path: Path, upstream: Upstream, backend: str = "random", **kw: object) -> Live:
     return start_live(ServeSettings(data_dir=tmp_path / "d", backend=backend, rate_limit=0,
-                                    upstream=upstream.base_url))
+                                    upstream=upstream.base_url, **kw))
 
 
 @pytest.fixture
@@ -114,6 +114,31 @@ def test_top_k_keeps_the_forced_tool(stack) -> None:
         assert "translate_text" in names and len(names) <= 2
 
 
+def test_proxy_top_k_setting_and_relevant_history_first(tmp_path: Path) -> None:
+    with Upstream() as up:
+        live = serve(tmp_path, up, proxy_top_k=2)
+        try:
+            items = [{"instruction": "translate hello", "rating": 1,
+                      "call": {"tool": "translate_text", "arguments": {"text": "hello"}}}]
+            items += [{"instruction": f"old news {n}", "call": {"tool": "news", "arguments": {}}}
+                      for n in range(12)]
+            with live.client() as api:
+                assert api.post("/v1/users/h/interactions",
+                                json={"items": items}).status_code == 200
+            c = client(live)
+            c.chat.completions.create(model="m", tools=TOOLS, user="h",
+                                      messages=[{"role": "user", "content": "weather Oslo"}])
+            assert len(up.bodies[-1]["tools"]) == 2  # the setting, no header
+            c.chat.completions.create(model="m", tools=[TOOLS[2]], user="h",
+                                      messages=[{"role": "user", "content": "translate hi"}])
+            note = up.bodies[-1]["messages"][0]["content"]
+            # the one use of the offered tool is older than 12 others, and still shown first
+            lines = [ln for ln in note.splitlines() if "->" in ln]
+            assert "translate_text" in lines[0] and len(lines) == 10
+        finally:
+            stop_live(live)
+
+
 def test_upstream_errors_and_timeouts(stack, tmp_path: Path) -> None:
     live, _up = stack
     c = client(live)
@@ -127,7 +152,7 @@ def test_upstream_errors_and_timeouts(stack, tmp_path: Path) -> None:
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(base_url=live.url + "/v1", api_key="wrong", max_retries=0).chat.completions \
             .create(model="m", messages=[{"role": "user", "content": "x"}])
-    live.server.config.app.state.settings.__dict__["upstream_timeout"] = 0.5
+    live.server.config.app.state.settings.upstream_timeout = 0.5
     live.server.config.app.state.upstream_client = None
     with pytest.raises(openai.APIStatusError) as info:
         c.chat.completions.create(model="m", messages=[{"role": "user", "content": "slow one"}])

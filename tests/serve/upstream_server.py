@@ -5,6 +5,8 @@ arguments ``{"city": <last word of the user message>}``; ``stream: true`` answer
 chunks with the arguments split across deltas. A user message starting ``fail <status>``
 answers that status with an OpenAI error body; ``slow`` waits ``slow_s`` seconds. ``bodies``
 keeps every request body received.
+
+``python tests/serve/upstream_server.py PORT`` serves it until killed (the load benchmark).
 """
 
 from __future__ import annotations
@@ -21,13 +23,18 @@ def _last_user(body: dict[str, Any]) -> str:
     return str(users[-1].get("content", "")) if users else ""
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # the load benchmark opens hundreds of connections at once
+
+
 class Upstream:
     """The server in a daemon thread; ``base_url`` ends in ``/v1``."""
 
-    def __init__(self, slow_s: float = 3.0):
+    def __init__(self, slow_s: float = 3.0, port: int = 0, keep_bodies: bool = True):
         self.bodies: list[dict[str, Any]] = []
+        self.keep_bodies = keep_bodies
         self.slow_s = slow_s
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.httpd = _Server(("127.0.0.1", port), _handler(self))
         self.httpd.daemon_threads = True
 
     @property
@@ -60,7 +67,8 @@ def _handler(up: Upstream) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            up.bodies.append(body)
+            if up.keep_bodies:
+                up.bodies.append(body)
             text = _last_user(body)
             if text.startswith("fail "):
                 status = int(text.split()[1])
@@ -112,3 +120,16 @@ def _handler(up: Upstream) -> type[BaseHTTPRequestHandler]:
             self.close_connection = True
 
     return Handler
+
+
+def main() -> None:
+    """Serve on 127.0.0.1:PORT until killed, keeping no bodies."""
+    import sys
+
+    with Upstream(port=int(sys.argv[1]), keep_bodies=False) as up:
+        print(up.base_url, flush=True)
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

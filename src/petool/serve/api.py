@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
@@ -26,8 +26,10 @@ router = APIRouter(prefix="/v1", tags=["memory and selection"])
 Svc = Annotated[SelectionService, Depends(get_service)]
 Auth = Annotated[Caller, Depends(authenticate)]
 UserId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:@\-]+$")]
-ERRORS = {400: {"description": "bad input"}, 401: {"description": "bad key"},
-          404: {"description": "not found"}, 429: {"description": "rate limited"}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "bad input"}, 401: {"description": "bad key"},
+    404: {"description": "not found"}, 429: {"description": "rate limited"},
+}
 
 
 @router.post("/toolsets", response_model=ToolsetOut, status_code=201, responses=ERRORS)

@@ -46,6 +46,11 @@ def create_app(settings: ServeSettings | None = None, **service_options: Any) ->
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         if settings.migrate:
             await asyncio.to_thread(upgrade, settings.url)
+        if settings.warm:
+            try:
+                await app.state.service.warm()
+            except InputError as exc:  # a bad default spec still fails each request with 400
+                log.warning("backend warm-up failed", extra={"fields": {"error": str(exc)}})
         log.info("started", extra={"fields": {"db": engine.url.render_as_string(),
                                               "backend": settings.backend}})
         try:

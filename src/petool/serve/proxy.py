@@ -4,8 +4,9 @@ A standard chat-completions request with ``tools`` and ``user`` is changed in tw
 it goes to the upstream (``--upstream``, any OpenAI-compatible server, through the official
 ``openai`` SDK): the tools are shortlisted and ordered for this user
 (:meth:`SelectionService.shortlist`, top ``k``; a tool forced by ``tool_choice`` is always kept),
-and a compact system message with the user's profile, environment and recent history is
-prepended (at most :data:`CONTEXT_CHARS` characters). The upstream's answer comes back
+and a compact system message with the user's profile, environment and relevant history (their
+newest uses of the tools sent on, then the rest) is prepended (at most :data:`CONTEXT_CHARS`
+characters). The upstream's answer comes back
 unchanged in shape — the same JSON, or the same SSE chunks relayed as they arrive — and its
 tool call is stored as a served selection (``x-petool-selection-id`` header for non-streamed
 answers; for streams the call is assembled from the deltas and stored after the last chunk).
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -33,7 +34,8 @@ from petool.serve.toolsets import tool_from_dict
 
 router = APIRouter(tags=["openai-compatible proxy"])
 
-#: Tools kept after shortlisting unless the request header ``x-petool-top-k`` says otherwise.
+#: Tools kept after shortlisting (``ServeSettings.proxy_top_k``, ``--proxy-top-k``) unless the
+#: request header ``x-petool-top-k`` says otherwise.
 DEFAULT_TOP_K = 8
 #: The largest personalization system message, in characters.
 CONTEXT_CHARS = 2000
@@ -70,16 +72,22 @@ def forced_tool(tool_choice: Any) -> str | None:
     return None
 
 
-def context_message(context: UserContext, limit: int = CONTEXT_CHARS) -> str | None:
-    """A compact system message with the user's profile, environment and recent tool use."""
+def context_message(
+    context: UserContext, limit: int = CONTEXT_CHARS, tools: Sequence[str] = ()
+) -> str | None:
+    """A compact system message with the user's profile, environment and relevant tool use:
+    the newest uses of the offered ``tools`` first, then the newest of the rest."""
     lines: list[str] = []
     if context.profile:
         lines.append("Profile: " + json.dumps(context.profile, ensure_ascii=False)[:600])
     if context.environment:
         lines.append("Environment: " + json.dumps(context.environment, ensure_ascii=False)[:400])
-    recent = list(reversed(context.history))[:CONTEXT_HISTORY]
+    newest = list(reversed(context.history))
+    offered = set(tools)
+    relevant = [h for h in newest if h.call.tool in offered]
+    recent = (relevant + [h for h in newest if h.call.tool not in offered])[:CONTEXT_HISTORY]
     if recent:
-        lines.append("Recent tool use (newest first; + liked, - disliked):")
+        lines.append("Past tool use (offered tools first, newest first; + liked, - disliked):")
         for item in recent:
             mark = {1: "+", -1: "-"}.get(item.rating or 0, " ")
             args = json.dumps(item.call.arguments, ensure_ascii=False)[:160]
@@ -162,7 +170,7 @@ def _client(request: Request) -> Any:
         client = AsyncOpenAI(
             base_url=settings.upstream,
             api_key=settings.upstream_key or "petool",
-            timeout=float(getattr(settings, "upstream_timeout", 60.0)),
+            timeout=settings.upstream_timeout,
             max_retries=0,
         )
         state.upstream_client = client
@@ -172,7 +180,7 @@ def _client(request: Request) -> Any:
 def _top_k(request: Request) -> int:
     raw = request.headers.get("x-petool-top-k")
     if raw is None:
-        return int(getattr(request.app.state.settings, "proxy_top_k", DEFAULT_TOP_K))
+        return int(request.app.state.settings.proxy_top_k)
     if not raw.isdigit() or not 1 <= int(raw) <= 500:
         raise InputError("x-petool-top-k: expected a whole number from 1 to 500")
     return int(raw)
@@ -187,6 +195,7 @@ async def _personalize(
         return []
     raw_tools = body.get("tools")
     alternatives: list[dict[str, Any]] = []
+    keep: list[str] = []  # the tools sent on, in order
     if isinstance(raw_tools, list) and raw_tools:
         tools: list[Tool] = []
         by_name: dict[str, dict[str, Any]] = {}
@@ -203,7 +212,7 @@ async def _personalize(
             keep.append(forced)
         body["tools"] = [by_name[name] for name in keep]
         alternatives = [{"tool": t.name, "score": round(s, 6)} for t, s in ranked]
-    note = context_message(await svc.user_context(tenant, user))
+    note = context_message(await svc.user_context(tenant, user), tools=keep)
     if note:
         body["messages"] = [{"role": "system", "content": note}, *messages]
     return alternatives

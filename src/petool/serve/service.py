@@ -18,6 +18,7 @@ Contract (stable; every method is async and scoped by ``tenant_id``, never cross
 * ``record_feedback(tenant_id, selection_id, rating) -> FeedbackOut`` — the rated call joins the
   user's history (``source="feedback"``); a second rating replaces the first.
 * ``put_user``, ``history``, ``delete_user``, ``add_toolset``, ``toolset_tools``.
+* ``warm()`` — start the default backend once (the app does it before serving).
 
 Errors: :class:`NotFoundError` (HTTP 404) and ``petool.errors.InputError`` (HTTP 400).
 FastAPI wiring (``get_service``, ``authenticate``) lives in :mod:`petool.serve.deps`.
@@ -32,7 +33,7 @@ import json
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -58,6 +59,8 @@ from petool.serve.models import (
 from petool.serve.toolsets import parse_tools
 
 BackendFactory = Callable[[str], Backend]
+#: The one-tool toolset :meth:`SelectionService.warm` starts the default backend on.
+WARM_TOOL = Tool(name="warm_up", description="Warm-up tool of petool serve")
 
 
 class NotFoundError(InputError):
@@ -136,6 +139,10 @@ class SelectionService:
         """Release the backends."""
         await self._backends.aclose()
 
+    async def warm(self) -> None:
+        """Start the default backend once (its models load now, not on the first request)."""
+        await self._backends.get(self.default_backend, [WARM_TOOL])
+
     class _Write:
         def __init__(self, lock: asyncio.Lock | None):
             self.lock = lock
@@ -186,7 +193,7 @@ class SelectionService:
             Interaction(
                 instruction=r.instruction,
                 call=ToolCall.model_validate(r.call),
-                rating=r.rating,  # type: ignore[arg-type]
+                rating=cast(Any, r.rating),
                 step=i,
             )
             for i, r in enumerate(rows)
@@ -197,7 +204,7 @@ class SelectionService:
         return UserContext(
             user_id=user_id,
             history=history,
-            history_mode=mode,  # type: ignore[arg-type]
+            history_mode=cast(Any, mode),
             profile=dict(user.profile) if user is not None else {},
             environment=dict(user.environment) if user is not None else {},
         )
@@ -211,8 +218,9 @@ class SelectionService:
             ids = [i.id for i in items if i.id is not None]
             existing: set[str] = set()
             if ids:
-                existing = set(
-                    (
+                existing = {
+                    c
+                    for c in (
                         await s.scalars(
                             select(InteractionRow.client_id).where(
                                 InteractionRow.tenant_id == tenant_id,
@@ -221,7 +229,8 @@ class SelectionService:
                             )
                         )
                     ).all()
-                )
+                    if c is not None
+                }
             created = 0
             for item in items:
                 if item.id is not None:

@@ -17,12 +17,16 @@ class ServeSettings(BaseModel):
     db: str | None = None
     backend: str = "ranker"
     migrate: bool = True
+    warm: bool = Field(default=True, description="start the default backend before serving")
     rate_limit: float = Field(default=50.0, description="requests/s per key; 0: none")
     burst: float = 100.0
     max_body: int = 1_000_000
     upstream: str | None = None
     upstream_key: str | None = Field(default=None, repr=False)
     upstream_model: str | None = None
+    upstream_timeout: float = Field(default=60.0, gt=0, description="seconds per upstream call")
+    proxy_top_k: int = Field(default=8, ge=1, le=500,
+                             description="tools the proxy keeps (header x-petool-top-k overrides)")
 
     @property
     def url(self) -> str:
