@@ -3,7 +3,6 @@ backend on one suite, as run directories, one HTML report, a terminal table and 
 
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,13 +15,6 @@ from petool.schema import parse_history_modes
 
 out_console = Console()
 err_console = Console(stderr=True)
-
-_ATTRIBUTE_NOTE = {
-    "as-is": "the suite as it is",
-    "masked": "non-functional attributes removed (attributes emptied, description cut to the"
-    " tool's functionality)",
-    "shuffled": "attributes permuted among the tools of each functional group (seeded)",
-}
 
 
 def _histories(text: str) -> list[int | None]:
@@ -38,25 +30,6 @@ def _histories(text: str) -> list[int | None]:
                 f"--histories: expected numbers or 'all', comma-separated, got {part!r}"
             )
     return out
-
-
-def grid_html(grid: dict[str, Any]) -> str:
-    """The report's "Analysis grid" section: the metric per (attributes, history limit) cell."""
-    head = "".join(f"<th>history {html.escape(h)}</th>" for h in grid["histories"])
-    rows = []
-    for attributes, values in grid["rows"].items():
-        cells = "".join(
-            "<td>–</td>" if values.get(h) is None else f"<td>{100 * values[h]:.1f}</td>"
-            for h in grid["histories"]
-        )
-        note = html.escape(_ATTRIBUTE_NOTE.get(attributes, ""))
-        rows.append(f"<tr><th title='{note}'>{html.escape(attributes)}</th>{cells}</tr>")
-    return (
-        f'<h2 id="grid">Analysis grid</h2><p>{html.escape(grid["metric"])} (%) of each cell: the'
-        " last N interactions of each history kept (all: the whole history), the tools'"
-        " attributes as they are, masked or shuffled. Each cell is a run below (its label names"
-        f" its directory).</p><table><tr><th>attributes</th>{head}</tr>{''.join(rows)}</table>"
-    )
 
 
 def analyze_cmd(
@@ -122,10 +95,7 @@ def analyze_cmd(
     )
     grid = grid_table(cells, metric)
     target = report or out / "report.html"
-    text = render_report(load_runs([c.out_dir for c in cells]), data=data)
-    marker = '<h2 id="summary">'
-    text = text.replace(marker, grid_html(grid) + marker, 1)
-    text = text.replace("<nav>", '<nav><a href="#grid">Analysis grid</a>', 1)
+    text = render_report(load_runs([c.out_dir for c in cells]), data=data, grid=grid)
     atomic_write_text(target, text)
     grid["report"] = str(target)
     if as_json:

@@ -111,3 +111,62 @@ def test_compare_command_prints_tables_and_json(tmp_path):
     assert out[0]["groups"][0]["difference"] == -1.0 and out[0]["groups"][0]["significant"]
     one = petool("compare", runs[0])
     assert one.returncode == 2 and "at least two" in one.stderr
+
+
+def _trials(label: str, per_trial: list[list[bool]]) -> ReportRun:
+    """A run with repeated trials: one row per (task, trial), each with its trial."""
+    run = _run(label, per_trial[0])
+    run.rows = [
+        row.model_copy(update={"trial": t})
+        for t, verdicts in enumerate(per_trial)
+        for row in _run(label, verdicts).rows
+    ]
+    return run
+
+
+def test_repeated_trials_are_not_counted_as_more_tasks():
+    # B is right on 5 tasks more than A: not significant on 20 tasks (p = 2/32). Ten
+    # identical trials of each must not make it significant (pairing (task, trial) rows
+    # would count 50 discordant pairs: p ~ 1e-15).
+    a = [i < 10 for i in range(20)]
+    b = [i < 15 for i in range(20)]
+    single = compare_pair(_run("a", a), _run("b", b))
+    repeated = compare_pair(_trials("a", [a] * 10), _trials("b", [b] * 10))
+    assert repeated["n_common"] == 20 and repeated["trials_a"] == repeated["trials_b"] == 10
+    assert single["test"] == "mcnemar" and repeated["test"] == "sign"
+    for one, many in zip(single["groups"], repeated["groups"], strict=True):
+        for key in ("n", "a", "b", "difference", "ci_low", "ci_high", "only_a", "only_b"):
+            assert many[key] == pytest.approx(one[key]), key
+        assert many["p_value"] == pytest.approx(one["p_value"])
+    overall = repeated["groups"][0]
+    assert overall["p_value"] == pytest.approx(2 / 32) and not overall["significant"]
+
+
+def test_trials_are_averaged_per_task_before_pairing():
+    # 4 tasks, 3 trials; per-task means: A = 1, 2/3, 0, 1/3; B = 1, 1, 1/3, 1/3
+    a = _trials("a", [[True, True, False, False], [True, True, False, True],
+                      [True, False, False, False]])  # fmt: skip
+    b = _trials("b", [[True, True, True, False], [True, True, False, True],
+                      [True, True, False, False]])  # fmt: skip
+    out = compare_pair(a, b)
+    overall = out["groups"][0]
+    assert overall["n"] == 4 and out["n_a"] == 4
+    assert overall["a"] == pytest.approx(0.5) and overall["b"] == pytest.approx(2 / 3)
+    assert overall["difference"] == pytest.approx(1 / 6)
+    assert (overall["only_a"], overall["only_b"]) == (0, 2)  # tasks 1 and 2: B's mean higher
+    assert overall["p_value"] == pytest.approx(0.5)
+    assert overall["ci_low"] >= 0.0 and overall["ci_high"] <= 1 / 3 + 1e-9
+    mixed = compare_pair(_run("one", [True, False, True, False]), b)
+    assert mixed["trials_a"] == 1 and mixed["trials_b"] == 3 and mixed["test"] == "sign"
+
+
+def test_the_bootstrap_of_means_is_the_bootstrap_of_their_differences():
+    rng = np.random.default_rng(2)
+    xa, xb = rng.integers(0, 4, 500) / 3, rng.integers(0, 4, 500) / 3
+    low, high = paired_bootstrap_ci(xa, xb, seed=5)
+    assert (low, high) == paired_bootstrap_ci(xa, xb, seed=5)
+    d = xb - xa
+    means = [d[rng.integers(0, 500, 500)].mean() for _ in range(2000)]  # plain resampling
+    assert low == pytest.approx(np.quantile(means, 0.025), abs=0.02)
+    assert high == pytest.approx(np.quantile(means, 0.975), abs=0.02)
+    assert low < d.mean() < high

@@ -62,6 +62,7 @@ def test_report_renders_every_plot_without_errors_in_chromium(runs, tmp_path):
     status = re.search(r'<pre id="report-status"[^>]*>([^<]*)</pre>', dom.stdout)
     assert status is not None and status.group(1), "the page's script never finished"
     state = json.loads(status.group(1))
+    assert isinstance(state.pop("ms"), int)  # when the page was done, since navigation
     assert state == {"charts": n_charts, "rendered": n_charts, "errors": []}
     for i in range(n_charts):  # every chart container got its drawing
         chart = re.search(
@@ -138,3 +139,139 @@ def test_the_suites_own_verdicts_are_averaged_in_the_scorers_order():
     assert len(funnel) == 1 and funnel[0]["encoding"]["x"]["sort"] == ["APP", "API", "RP", "PP"]
     means = {v["verdict"]: v["mean"] for v in funnel[0]["data"]["values"]}
     assert means == {"APP": 1.0, "API": 0.5, "RP": 0.0, "PP": 0.5}
+
+
+def _trial_run(label: str, per_trial: list[list[bool]], explain: bool = False):
+    """A constructed run with one row per (task, trial), and trials in its metrics."""
+    from test_compare import _run
+
+    from petool.run.record import Metrics, TrialSummary
+
+    run = _run(label, per_trial[0])
+    rows = []
+    for trial, verdicts in enumerate(per_trial):
+        for row, ok in zip(_run(label, verdicts).rows, verdicts, strict=True):
+            rows.append(row.model_copy(update={"trial": trial}))
+            assert row.call_correct == ok
+    run.rows = rows
+    overall = {"n": len(per_trial[0]), "tool_accuracy": 0.5, "call_accuracy": 0.5}
+    run.metrics = Metrics.model_validate(
+        {
+            "suite": "demo",
+            "backend": label,
+            "overall": overall,
+            "trials": TrialSummary(
+                k=len(per_trial),
+                seeds=list(range(len(per_trial))),
+                std={"overall": {"tool_accuracy": 0.0123, "call_accuracy": 0.0123}},
+            ),
+        }
+    )
+    if explain:
+        run.explanations = {
+            ("t1", 2): {
+                "choice": "A",
+                "runner_up": "B<x>",
+                "abstain_probability": 0.0312,
+                "reasons": [
+                    {"feature": "attribute_preference", "value": 0.8, "contribution": 1.25},
+                    {"feature": "habit", "value": 3, "contribution": 0.5},
+                    "not a reason",
+                ],
+                "extra": [1, 2, 3],
+            },
+            ("t2", 0): {"reasons": None},  # odd shapes are shown as far as they go
+        }
+    return run
+
+
+def _task_data(text: str) -> dict:
+    import base64
+    import gzip
+
+    packed = re.search(r'id="task-data-gz">(.*?)</script>', text, re.S)
+    if packed is not None:
+        return json.loads(gzip.decompress(base64.b64decode(packed.group(1))))
+    return json.loads(re.search(r'id="task-data">(.*?)</script>', text, re.S).group(1))
+
+
+def test_large_task_data_is_embedded_compressed_and_reads_the_same():
+    from petool.report.html import render_report
+
+    run = _trial_run("m", [[True, False, True, False]] * 3, explain=True)
+    plain = render_report([run])
+    packed = render_report([run], compress_over=0)
+    assert 'id="task-data"' in plain and 'id="task-data-gz"' not in plain
+    assert 'id="task-data"' not in packed and 'id="task-data-gz"' in packed
+    assert _task_data(packed) == _task_data(plain)
+    assert packed == render_report([run], compress_over=0)  # the same bytes every time
+
+
+def test_the_browser_keeps_each_trial_and_the_explanation():
+    from petool.report.html import render_report
+
+    run = _trial_run("m", [[True, False, True, False]] * 3, explain=True)
+    text = render_report([run], grid=None)
+    data = _task_data(text)
+    assert data["trials"] == [0, 1, 2] and len(data["runs"][0]["rows"]) == 12
+    strings = data["strings"]
+    by_trial = {(data["tasks"][r[0]]["id"], r[6]): r for r in data["runs"][0]["rows"]}
+    explained = by_trial[("t1", 2)][7]
+    assert strings[explained[0]] == "A" and strings[explained[1]] == "B<x>"
+    assert explained[2] == 0.0312
+    assert [[strings[r[0]], strings[r[1]], r[2]] for r in explained[3]] == [
+        ["attribute_preference", "0.8", 1.25],
+        ["habit", "3", 0.5],
+    ]
+    odd = by_trial[("t2", 0)][7]
+    assert strings[odd[0]] == "–" and odd[2] is None and odd[3] == []
+    assert by_trial[("t1", 0)][7] == -1  # no explanation for that trial
+    assert "50.0 ± 1.2" in text  # the summary: mean ± std over trials
+
+
+def test_the_grid_is_a_section_of_the_report():
+    from test_compare import _run
+
+    from petool.report.html import render_report
+
+    grid = {
+        "metric": "tool_accuracy",
+        "histories": ["0", "all"],
+        "rows": {"as-is": {"0": 0.3, "all": 0.9}, "masked": {"0": 0.3, "all": None}},
+    }
+    text = render_report([_run("m", [True, False])], grid=grid)
+    nav = re.search(r"<nav>(.*?)</nav>", text).group(1)
+    assert nav.startswith('<a href="#grid">Analysis grid</a><a href="#summary">')
+    assert text.index('<h2 id="grid">Analysis grid</h2>') < text.index('<h2 id="summary">')
+    section = text[text.index('<h2 id="grid">') : text.index('<h2 id="summary">')]
+    assert "<td>30.0</td><td>90.0</td>" in section and "<td>–</td>" in section
+    specs = json.loads(re.search(r'id="chart-specs">(.*?)</script>', text, re.S).group(1))
+    heat = specs[0]  # the grid's chart comes first
+    assert heat["layer"][0]["mark"]["type"] == "rect"
+    assert len(heat["data"]["values"]) == 3  # the cell not run is not drawn
+
+
+@pytest.mark.slow
+def test_trials_explanations_grid_and_compressed_data_render_in_chromium(tmp_path):
+    from petool.report.html import render_report
+
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (.ci/run installs it)")
+    grid = {"metric": "tool_accuracy", "histories": ["0", "all"],
+            "rows": {"as-is": {"0": 0.3, "all": 0.9}}}  # fmt: skip
+    runs = [
+        _trial_run("b", [[True, True, True, False]] * 3, explain=True),
+        _trial_run("a", [[True, False, True, False]] * 3),
+    ]
+    out = tmp_path / "r.html"  # the task data compressed: the page inflates it itself
+    out.write_text(render_report(runs, grid=grid, compress_over=0), encoding="utf-8")
+    dom = _chromium("--dump-dom", out.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    state = json.loads(re.search(r'<pre id="report-status"[^>]*>([^<]*)</pre>', dom.stdout)[1])
+    assert state["errors"] == [] and state["rendered"] == state["charts"] >= 6
+    assert 'id="page-info">12 tasks' in dom.stdout and "· trial 2" in dom.stdout
+    # run "b" is shown first: its one explanation drawn, escaped, with its reasons
+    drawn = "<p><b>explanation</b> chose <code>A</code> over <code>B&lt;x&gt;</code>"
+    assert dom.stdout.count(drawn) == 1 and "<td>attribute_preference</td>" in dom.stdout
+    assert "<td>+1.250</td>" in dom.stdout and "abstain probability 0.031" in dom.stdout
+    assert dom.stdout.count('<option value="2">2</option>') == 1  # the trial filter

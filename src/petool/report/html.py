@@ -8,15 +8,21 @@ specs are small JSON, which keeps a 10,000-task report well under 10 MB.
 
 The per-task browser's data is embedded once as compact JSON with every repeated string
 (tool names, argument objects, histories' instructions) stored once in a string table, and
-rendered a page at a time by a small inline script.
+rendered a page at a time by a small inline script. Past :data:`COMPRESS_OVER` bytes (a
+report of thousands of tasks) that JSON is embedded gzip-compressed in base64 and inflated by
+the browser's own ``DecompressionStream`` (no library, no network): a 10,000-task report of
+three runs shrinks from 9.8 MB to a few MB (``benchmarks/report_scale.py``).
 
 The page records its own script errors: ``window.__errors`` collects uncaught errors and
-failed charts, and when every chart has settled the page writes
-``{"charts": N, "rendered": M, "errors": [...]}`` into ``#report-status``.
+failed charts, and when every chart has settled (and the next frame is due) the page writes
+``{"charts": N, "rendered": M, "errors": [...], "ms": T}`` into ``#report-status``, T being
+the milliseconds since the navigation started (``performance.now()``).
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
 import html
 import json
 import re
@@ -29,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from petool.errors import ConfigError, DataMissingError, InputError
-from petool.report.compare import compare_runs
+from petool.report.compare import compare_runs, comparison_caption
 from petool.report.runs import ReportRun, load_runs
 from petool.report.stats import DEFAULT_SEED
 from petool.report.table import MODE_ORDER, unified_block
@@ -40,6 +46,10 @@ from petool.scoring.unified import HISTORY_BINS, history_bin
 MAX_CATEGORIES = 30
 #: of a wrong answer's raw output kept (a right answer shows its parsed calls)
 OUTPUT_CHARS = 300
+#: of a prediction's explanation, the reasons kept (the ranker gives its top features)
+MAX_REASONS = 6
+#: task data (JSON bytes) past which the page embeds it gzip-compressed
+COMPRESS_OVER = 2_000_000
 
 
 @dataclass
@@ -84,6 +94,12 @@ def _pct(value: Any) -> str:
     return f"{100 * value:.1f}" if isinstance(value, int | float) else "–"
 
 
+def _pct_std(value: Any, std: Any) -> str:
+    if isinstance(value, int | float) and isinstance(std, int | float):
+        return f"{100 * value:.1f} ± {100 * std:.1f}"
+    return _pct(value)
+
+
 def _mode_key(mode: Any) -> tuple[int, str]:
     return (MODE_ORDER.index(mode) if mode in MODE_ORDER else len(MODE_ORDER), mode)
 
@@ -119,17 +135,23 @@ def _summary(runs: Sequence[ReportRun], charts: _Charts, alt: Any) -> str:
         by_mode = unified.get("by_mode", {})
         groups = [(mode, by_mode[mode]) for mode in sorted(by_mode, key=_mode_key)]
         groups.append(("overall", unified.get("overall", {})))
+        summary = run.metrics.trials
+        std = unified_block(summary.std) if summary is not None else {}
+        k = summary.k if summary is not None else 1
         for mode, g in groups:
+            s = std.get("by_mode", {}).get(mode, {}) if mode != "overall" else std.get("overall")
+            s = s if isinstance(s, dict) else {}
             rows.append(
                 [
                     run.label,
                     run.suite,
                     m.get("status") or "–",
+                    k,
                     mode,
                     g.get("n", "–"),
-                    _pct(g.get("tool_accuracy")),
-                    _pct(g.get("parameter_accuracy")),
-                    _pct(g.get("call_accuracy")),
+                    _pct_std(g.get("tool_accuracy"), s.get("tool_accuracy")),
+                    _pct_std(g.get("parameter_accuracy"), s.get("parameter_accuracy")),
+                    _pct_std(g.get("call_accuracy"), s.get("call_accuracy")),
                     g.get("parse_errors", "–"),
                     g.get("backend_errors", "–"),
                 ]
@@ -141,6 +163,7 @@ def _summary(runs: Sequence[ReportRun], charts: _Charts, alt: Any) -> str:
             "run",
             "suite",
             "status",
+            "trials",
             "mode",
             "n",
             "tool acc %",
@@ -151,6 +174,12 @@ def _summary(runs: Sequence[ReportRun], charts: _Charts, alt: Any) -> str:
         ],
         rows,
     )
+    if any(r.metrics.trials is not None for r in runs):
+        out += (
+            "<p>A run with repeated trials shows the mean over its trials ± their sample"
+            " standard deviation (metrics.json <code>trials.std</code>); n counts a task"
+            " once.</p>"
+        )
     if points:
         chart = (
             alt.Chart(alt.Data(values=points))
@@ -370,7 +399,14 @@ def _comparison(comparisons: list[dict[str, Any]], charts: _Charts, alt: Any) ->
     if not comparisons:
         return "<p>Fewer than two runs on one suite: nothing to compare.</p>"
     rows, points = [], []
+    notes = []
     for c in comparisons:
+        if c.get("test", "mcnemar") != "mcnemar":
+            notes.append(
+                f"{c['b']} − {c['a']} ({c['trials_b']} and {c['trials_a']} trials): "
+                + comparison_caption(c)
+                + "."
+            )
         for g in c["groups"]:
             pair = f"{c['b']} − {c['a']}"
             rows.append(
@@ -419,7 +455,11 @@ def _comparison(comparisons: list[dict[str, Any]], charts: _Charts, alt: Any) ->
     return (
         "<p>Paired on the tasks both runs hold. Interval: 95 % paired bootstrap of the mean "
         "per-task difference; p: exact McNemar test on the tasks only one run got right. "
-        "Significant: p &lt; 0.05 and the interval excludes 0.</p>"
+        "Significant: p &lt; 0.05 and the interval excludes 0. A run with repeated trials "
+        "scores each task by its mean over its trials; the tasks, not the (task, trial) "
+        "rows, are paired and resampled, and p is the exact sign test on the tasks where "
+        "the means differ (McNemar's test is its single-trial case).</p>"
+        + "".join(f"<p>{html.escape(n)}</p>" for n in notes)
         + charts.add(chart)
         + _table(
             [
@@ -432,12 +472,61 @@ def _comparison(comparisons: list[dict[str, Any]], charts: _Charts, alt: Any) ->
                 "95 % CI pp",
                 "A only",
                 "B only",
-                "McNemar p",
+                "p",
                 "significant",
             ],
             rows,
         )
     )
+
+
+def _grid(grid: dict[str, Any], charts: _Charts, alt: Any) -> str:
+    """``petool analyze``'s grid: the metric per (attributes, history limit) cell, as a
+    heatmap and a table (``grid`` as :func:`petool.run.grid.grid_table` returns it)."""
+    from petool.run.grid import ATTRIBUTE_NOTES
+
+    histories = [str(h) for h in grid["histories"]]
+    metric = str(grid["metric"])
+    head = "".join(f"<th>history {html.escape(h)}</th>" for h in histories)
+    rows, points = [], []
+    for attributes, values in grid["rows"].items():
+        cells = ""
+        for h in histories:
+            value = values.get(h)
+            cells += "<td>–</td>" if value is None else f"<td>{100 * value:.1f}</td>"
+            if value is not None:
+                points.append({"attributes": attributes, "history": h, metric: value})
+        note = html.escape(ATTRIBUTE_NOTES.get(attributes, ""), quote=True)
+        rows.append(f'<tr><th title="{note}">{html.escape(attributes)}</th>{cells}</tr>')
+    out = (
+        f"<p>{html.escape(metric)} (%) of each cell: the last N interactions of each history"
+        " kept (all: the whole history), the tools' attributes as they are, masked or shuffled."
+        " Each cell is a run below (its label names its directory).</p>"
+        f"<table><thead><tr><th>attributes</th>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+    if points:
+        base = alt.Chart(alt.Data(values=points)).encode(
+            x=alt.X("history:O", sort=histories, title="history limit"),
+            y=alt.Y("attributes:N", sort=list(grid["rows"]), title=None),
+        )
+        chart = (
+            base.mark_rect().encode(
+                color=alt.Color(
+                    f"{metric}:Q", scale=alt.Scale(domain=[0, 1], scheme="blues"), title=metric
+                ),
+                tooltip=["attributes:N", "history:O", alt.Tooltip(f"{metric}:Q", format=".3f")],
+            )
+            + base.mark_text(baseline="middle").encode(
+                text=alt.Text(f"{metric}:Q", format=".1%"),
+                color=alt.condition(
+                    alt.datum[metric] > 0.6, alt.value("white"), alt.value("black")
+                ),
+            )
+        ).properties(width=60 * len(histories), height=40 * len(grid["rows"]),
+                     title=f"{metric} by history limit × attributes")  # fmt: skip
+        out += charts.add(chart)
+    return out
 
 
 # -- the task browser's data -----------------------------------------------------------------
@@ -460,6 +549,42 @@ class _Strings:
 
 def _calls(calls: Sequence[ToolCall], st: _Strings) -> list[list[int]]:
     return [[st(c.tool), st(json.dumps(c.arguments, ensure_ascii=False))] for c in calls]
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "–" if value is None else str(value)
+
+
+def _explanation(explanation: Any, st: _Strings) -> list[Any] | int:
+    """A prediction's explanation, compact: ``[choice, runner-up, abstain probability,
+    [[feature, value, contribution], ...]]`` (strings as string-table indices), or -1.
+
+    Read defensively: the ranker's explanation is ``{"choice", "runner_up",
+    "abstain_probability", "reasons": [{"feature", "value", "contribution"}]}``; a missing
+    key shows as "–", anything else in it is left out."""
+    if not isinstance(explanation, dict) or not explanation:
+        return -1
+    reasons: list[list[Any]] = []
+    for reason in explanation.get("reasons") or []:
+        if isinstance(reason, dict) and len(reasons) < MAX_REASONS:
+            contribution = _numeric(reason.get("contribution"))
+            reasons.append(
+                [
+                    st(_short(reason.get("feature"))),
+                    st(_short(reason.get("value"))),
+                    None if contribution is None else round(contribution, 4),
+                ]
+            )
+    abstain = _numeric(explanation.get("abstain_probability"))
+    choice = explanation.get("choice")
+    return [
+        st("(abstain)" if choice is None and "choice" in explanation else _short(choice)),
+        st(_short(explanation.get("runner_up"))),
+        None if abstain is None else round(abstain, 4),
+        reasons,
+    ]
 
 
 def _browser_data(runs: Sequence[ReportRun], suites: dict[str, Suite | None]) -> dict[str, Any]:
@@ -498,7 +623,8 @@ def _browser_data(runs: Sequence[ReportRun], suites: dict[str, Suite | None]) ->
                     }
                 )
                 ti = task_index[key] = len(tasks) - 1
-            output = run.outputs.get(row.id)
+            trial = row.trial if row.trial is not None else 0
+            output = run.outputs.get((row.id, trial))
             rows.append(
                 [
                     ti,
@@ -507,13 +633,17 @@ def _browser_data(runs: Sequence[ReportRun], suites: dict[str, Suite | None]) ->
                     row.status,
                     _calls(row.predicted, st),
                     st(output[:OUTPUT_CHARS]) if output and not row.call_correct else -1,
+                    -1 if row.trial is None else row.trial,
+                    _explanation(run.explanations.get((row.id, trial)), st),
                 ]
             )
         out_runs.append({"label": run.label, "rows": rows})
     modes = sorted({t["m"] for t in tasks}, key=_mode_key)
     errors = sorted({st.items[r[2]] for run in out_runs for r in run["rows"] if r[2] >= 0})
     cats = sorted({st.items[t["k"]] for t in tasks})
+    trials = sorted({r[6] for run in out_runs for r in run["rows"] if r[6] >= 0})
     return {
+        "trials": trials,
         "strings": st.items,
         "tasks": tasks,
         "runs": out_runs,
@@ -588,12 +718,26 @@ _CHART_SCRIPT = """
       .then(function(){ rendered++; })
       .catch(function(e){ window.__errors.push("chart " + i + ": " + e); });
   });
-  Promise.all(jobs).then(function(){
-    document.getElementById("report-status").textContent =
-      JSON.stringify({charts: specs.length, rendered: rendered, errors: window.__errors});
+  Promise.all(jobs.concat([window.__browserReady])).then(function(){
+    requestAnimationFrame(function(){
+      document.getElementById("report-status").textContent = JSON.stringify({
+        charts: specs.length, rendered: rendered, errors: window.__errors,
+        ms: Math.round(performance.now())});
+    });
   });
 })();
 """
+
+
+def _task_data(text: str, compress_over: int) -> str:
+    """The task browser's data element: the JSON as it is, or, past ``compress_over``
+    bytes, gzip-compressed (mtime 0: the same runs give the same bytes) in base64, which
+    the page inflates with the browser's ``DecompressionStream``."""
+    raw = text.encode("utf-8")
+    if len(raw) <= compress_over:
+        return f'<script type="application/json" id="task-data">{_json_safe(text)}</script>'
+    packed = base64.b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode("ascii")
+    return f'<script type="application/gzip;base64" id="task-data-gz">{packed}</script>'
 
 
 def render_report(
@@ -602,14 +746,20 @@ def render_report(
     data: str | Path | None = None,
     seed: int = DEFAULT_SEED,
     warnings: list[str] | None = None,
+    grid: dict[str, Any] | None = None,
+    compress_over: int = COMPRESS_OVER,
 ) -> str:
-    """The report's HTML text."""
+    """The report's HTML text; ``grid`` (``petool analyze``'s, from
+    :func:`petool.run.grid.grid_table`) adds the "Analysis grid" section first. The task
+    browser's data is embedded gzip-compressed when its JSON passes ``compress_over``
+    bytes."""
     alt = _require_altair()
     warnings = warnings if warnings is not None else []
     charts = _Charts()
     suites = _load_suites(runs, data, warnings)
     comparisons = compare_runs(runs, seed=seed)
-    sections = [
+    sections = [("grid", "Analysis grid", _grid(grid, charts, alt))] if grid is not None else []
+    sections += [
         ("summary", "Summary per run and mode", _summary(runs, charts, alt)),
         ("history", "Accuracy by history length", _history(runs, charts, alt)),
         ("errors", "Error taxonomy", _errors(runs, charts, alt)),
@@ -632,10 +782,14 @@ def render_report(
         '<option value="right">right</option><option value="wrong">wrong</option></select>'
         'error <select id="f-error"><option value="">all</option></select>'
         'category <select id="f-category"><option value="">all</option></select>'
+        '<span id="f-trial-box">trial <select id="f-trial"><option value="">all</option>'
+        "</select></span>"
         'search <input id="f-text" size="24"> <button id="prev">◀</button>'
         ' <span id="page-info"></span> <button id="next">▶</button></div>'
         f"<p>A wrong answer shows the model's raw output (its first {OUTPUT_CHARS} characters)"
-        ' too; a right one its parsed calls.</p><div id="tasks"></div>'
+        " too; a right one its parsed calls. A prediction with an explanation (the learned"
+        " ranker's) shows the features that most set its choice apart from the runner-up."
+        '</p><div id="tasks"></div>'
     )
     js = resources.files("petool.report").joinpath("browser.js").read_text(encoding="utf-8")
     compact = {"separators": (",", ":"), "ensure_ascii": False}
@@ -649,11 +803,10 @@ def render_report(
         '<pre id="report-status" hidden></pre>'
         f'<script type="application/json" id="chart-specs">'
         f"{_json_safe(json.dumps(charts.specs, **compact))}</script>"  # type: ignore[arg-type]
-        f'<script type="application/json" id="task-data">'
-        f"{_json_safe(json.dumps(browser, **compact))}</script>"  # type: ignore[arg-type]
+        f"{_task_data(json.dumps(browser, **compact), compress_over)}"  # type: ignore[arg-type]
         f"<script>{_script_safe(_vega_bundle())}</script>"
-        f"<script>{_script_safe(_CHART_SCRIPT)}</script>"
-        f"<script>{_script_safe(js)}</script></body></html>"
+        f"<script>{_script_safe(js)}</script>"
+        f"<script>{_script_safe(_CHART_SCRIPT)}</script></body></html>"
     )
 
 

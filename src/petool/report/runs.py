@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from petool.errors import InputError
 from petool.io import read_jsonl
@@ -21,7 +22,10 @@ class ReportRun:
     config: RunConfig | None
     metrics: Metrics
     rows: list[ResultRow]
-    outputs: dict[str, str] = field(default_factory=dict)
+    #: per (task id, trial): the backend's raw output (trial 0 for a single-trial run)
+    outputs: dict[tuple[str, int], str] = field(default_factory=dict)
+    #: per (task id, trial): the backend's explanation of its choice, where it gave one
+    explanations: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
 
     @property
     def suite(self) -> str:
@@ -41,9 +45,14 @@ def load_run(path: str | Path, label: str | None = None) -> ReportRun:
             f"{record.out_dir}: no {RESULTS} (rescore the run with petool score to write it)"
         )
     rows = read_jsonl(results, ResultRow)
-    outputs: dict[str, str] = {}
+    outputs: dict[tuple[str, int], str] = {}
+    explanations: dict[tuple[str, int], dict[str, Any]] = {}
     for p in record.predictions:
-        outputs.setdefault(p.id, p.output)
+        key = (p.id, p.trial)
+        outputs.setdefault(key, p.output)
+        explanation = getattr(p, "explanation", None)  # absent from older predictions
+        if isinstance(explanation, dict) and explanation:
+            explanations.setdefault(key, explanation)
     return ReportRun(
         label=label or record.metrics.backend,
         path=record.out_dir,
@@ -51,6 +60,7 @@ def load_run(path: str | Path, label: str | None = None) -> ReportRun:
         metrics=record.metrics,
         rows=rows,
         outputs=outputs,
+        explanations=explanations,
     )
 
 

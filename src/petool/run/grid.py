@@ -22,6 +22,13 @@ from petool.suites.transforms import SuiteTransforms
 
 HISTORIES: tuple[int | None, ...] = (0, 5, 10, 20, None)
 ATTRIBUTES: tuple[str, ...] = ("as-is", "masked", "shuffled")
+#: what each attribute probe does (the report's grid shows it)
+ATTRIBUTE_NOTES = {
+    "as-is": "the suite as it is",
+    "masked": "non-functional attributes removed (attributes emptied, description cut to the"
+    " tool's functionality)",
+    "shuffled": "attributes permuted among the tools of each functional group (seeded)",
+}
 
 
 @dataclass
