@@ -8,7 +8,8 @@
 # ../shared/data); it becomes PETOOL_DATA_DIR, so both the runs and the report's task browser find
 # each suite's data. OUT_DIR (default runs/public) gets the run directories and report.html. Every
 # run is started with --resume: a killed script, run again, finishes what is missing and asks
-# nothing twice; a finished run is read back, not run again.
+# nothing twice; a finished run is read back, not run again. RANKER (default: ranker, the
+# package's default ranker) names the ranker's backend spec, e.g. RANKER=ranker:zero-shot.
 set -euo pipefail
 
 data=${1:-../shared/data}
@@ -17,8 +18,8 @@ PETOOL_DATA_DIR=$(realpath "$data")
 export PETOOL_DATA_DIR
 runs=()
 for suite in demo petoolbench toolspectrum; do
-  for backend in ranker random oracle; do
-    dir="$out/$suite-$backend"
+  for backend in "${RANKER:-ranker}" random oracle; do
+    dir="$out/$suite-${backend//:/-}"
     echo "== $suite · $backend -> $dir" >&2
     petool eval --suite "$suite" --backend "$backend" --out "$dir" --resume >/dev/null
     runs+=("$dir")
