@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -77,6 +78,10 @@ def test_report_renders_every_plot_without_errors_in_chromium(runs, tmp_path):
     shot = tmp_path / "report.png"
     done = _chromium("--window-size=1400,3000", f"--screenshot={shot}", out.as_uri())
     assert done.returncode == 0 and shot.stat().st_size > 10_000
+    kept = os.environ.get("PETOOL_TEST_ARTIFACTS")  # CI: a folder it uploads
+    if kept:
+        Path(kept).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(kept) / "report.png")
 
 
 def test_report_refuses_an_existing_file_without_overwrite(runs, tmp_path):
