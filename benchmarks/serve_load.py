@@ -124,7 +124,7 @@ def loopback_upstream() -> Iterator[str]:
 
 
 def start(data: Path, db: str | None, workers: int, backend: str,
-          upstream: str | None = None) -> tuple[subprocess.Popen, str]:
+          upstream: str | None = None, log: Path | None = None) -> tuple[subprocess.Popen, str]:
     port = _port()
     args = [sys.executable, "-m", "petool", "serve", "--data-dir", str(data), "--port", str(port),
             "--workers", str(workers), "--backend", backend, "--rate-limit", "0"]
@@ -132,7 +132,8 @@ def start(data: Path, db: str | None, workers: int, backend: str,
         args += ["--db", db]
     if upstream:
         args += ["--upstream", upstream, "--upstream-timeout", "120"]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    err = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - the server's lifetime
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
     url = f"http://127.0.0.1:{port}"
     for _ in range(3000):  # the server starts its default backend before it answers
         if proc.poll() is not None:
@@ -167,7 +168,8 @@ async def load(
     url: str, key: str, n: int, concurrency: int, workers: int = 1
 ) -> dict[str, object]:
     headers = {"Authorization": f"Bearer {key}"}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency,
+                          keepalive_expiry=5.0)
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=300, limits=limits) as c:
         selections: list[str] = []
 
@@ -314,7 +316,7 @@ def kill_check(data: Path, db: str | None, after: float = 3.0) -> dict[str, obje
 def run_load(data: Path, db: str | None, args: argparse.Namespace) -> dict[str, object]:
     key = make_key(data, db)
     with loopback_upstream() as upstream:
-        proc, url = start(data, db, args.workers, args.backend, upstream)
+        proc, url = start(data, db, args.workers, args.backend, upstream, args.server_log)
         try:
             result = asyncio.run(load(url, key, args.requests, args.concurrency, args.workers))
         finally:
@@ -332,6 +334,7 @@ def main() -> None:
     ap.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--backend", default="ranker", help="the server's default backend spec")
+    ap.add_argument("--server-log", type=Path, help="append the server's JSON log here (load)")
     ap.add_argument("--kill-after", type=float, default=3.0, help="seconds of writes (kill)")
     args = ap.parse_args()
     if args.requests < 1 or args.concurrency < 1 or args.workers < 1:

@@ -54,6 +54,7 @@ def serve(
     upstream_model: Annotated[str | None, typer.Option(help="model name for the upstream")] = None,
     upstream_timeout: Annotated[float, typer.Option(min=0.1, help="upstream call seconds")] = 60.0,
     proxy_top_k: Annotated[int, typer.Option(min=1, max=500, help="tools the proxy keeps")] = 8,
+    keep_alive: Annotated[float, typer.Option(min=1, help="idle keep-alive seconds")] = 75.0,
     mcp: Annotated[bool, typer.Option("--mcp", help="serve MCP over stdio instead")] = False,
     tenant: Annotated[str | None, typer.Option(help="the tenant MCP over stdio acts for")] = None,
 ) -> None:
@@ -95,7 +96,10 @@ def serve(
     settings = settings.model_copy(update={"migrate": False})
     settings.to_env()
     uvicorn.run("petool.serve.app:app_from_env", factory=True, host=host, port=port,
-                workers=workers, access_log=False, timeout_graceful_shutdown=10)
+                workers=workers, access_log=False, timeout_graceful_shutdown=10,
+                # longer than clients' pool expiry (httpx: 5 s), so a client never sends on a
+                # connection the server is closing at that moment
+                timeout_keep_alive=int(keep_alive))
 
 
 @keys_app.command("create")
