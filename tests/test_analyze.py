@@ -39,7 +39,7 @@ def test_bad_histories_is_one_line(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_ranker_falls_with_shorter_history_and_masked_attributes(tmp_path, capsys):
-    args = ["--backend", "ranker:zero-shot", "--limit", "120", "--histories", "0,all",
+    args = ["--backend", "ranker", "--limit", "120", "--histories", "0,all",
             "--out", str(tmp_path / "g")]  # fmt: skip
     rows = _grid(capsys, args)["rows"]
     assert rows["as-is"]["0"] < rows["as-is"]["all"] - 0.2
