@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import glob
 import json
 import os
 import random
@@ -81,31 +80,14 @@ def _wait(url: str, proc: subprocess.Popen, what: str) -> None:
 @contextmanager
 def throwaway_postgres() -> Iterator[str]:
     """A PostgreSQL server in a temporary folder; its asyncpg URL."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
-    if not found and shutil.which("pg_ctl") is None:
-        raise SystemExit("--postgres: PostgreSQL binaries (initdb, pg_ctl) are not installed")
-    bindir = Path(found[-1] if found else str(shutil.which("pg_ctl"))).parent
-    root = tempfile.mkdtemp(prefix="petool-pg-")
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        import pwd
+    from petool.serve.pg_temp import PostgresUnavailable
+    from petool.serve.pg_temp import throwaway_postgres as start
 
-        pw = pwd.getpwnam("postgres")
-        os.chown(root, pw.pw_uid, pw.pw_gid)
-        prefix = ["runuser", "-u", "postgres", "--"]
-    data = os.path.join(root, "data")
-    port = _port()
-    subprocess.run([*prefix, str(bindir / "initdb"), "-D", data, "-U", "postgres",
-                    "--auth=trust", "-E", "UTF8"], check=True, capture_output=True)
-    opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on"
-    subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", data, "-o", opts, "-w",
-                    "-l", os.path.join(root, "log"), "start"], check=True, capture_output=True)
     try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", data, "-m", "fast", "stop"],
-                       capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+        with start() as url:
+            yield url
+    except PostgresUnavailable as exc:
+        raise SystemExit(f"--postgres: {exc}") from None
 
 
 @contextmanager
