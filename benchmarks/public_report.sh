@@ -9,7 +9,7 @@
 # each suite's data. OUT_DIR (default runs/public) gets the run directories and report.html. Every
 # run is started with --resume: a killed script, run again, finishes what is missing and asks
 # nothing twice; a finished run is read back, not run again. RANKER (default: ranker, the
-# package's default ranker) names the ranker's backend spec, e.g. RANKER=ranker:zero-shot.
+# package's default ranker) names the ranker's backend spec, e.g. RANKER=ranker:half_life=3.
 set -euo pipefail
 
 data=${1:-../shared/data}

@@ -107,3 +107,17 @@ def test_cli_three_trials_on_demo_repeat_to_the_same_numbers(tmp_path):
     std = a["trials"]["std"]["overall"]["tool_accuracy"]
     assert 0 < std < 0.1  # three seeds of the random baseline differ a little
     assert 0.05 < a["overall"]["tool_accuracy"] < 0.25  # ~1/k on the demo suite
+
+
+def test_errors_line_rounds_the_mean_counts_of_a_trials_run() -> None:
+    from petool.report.table import errors_line
+
+    metrics = {
+        "errors": {"functionality_mismatch": 416.0, "preference_mismatch": 214.666667, "format": 0},
+        "trials": {"k": 3},
+    }
+    assert errors_line(metrics) == (
+        "errors: functionality_mismatch 416, preference_mismatch 214.7 (mean over 3 trials)"
+    )
+    assert errors_line({"errors": {"hallucination": 2}}) == "errors: hallucination 2"
+    assert errors_line({"errors": {}, "trials": {"k": 3}}) == "errors: none"

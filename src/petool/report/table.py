@@ -70,8 +70,15 @@ def metrics_table(metrics: dict[str, Any], title: str | None = None) -> Table:
 def errors_line(metrics: dict[str, Any]) -> str:
     """One line with the non-zero error-taxonomy counts."""
     errors: dict[str, int] = unified_block(metrics).get("errors", metrics.get("errors", {}))
-    parts = [f"{k} {v}" for k, v in sorted(errors.items(), key=lambda kv: -kv[1]) if v]
-    return "errors: " + (", ".join(parts) if parts else "none")
+    parts = [f"{k} {_count(v)}" for k, v in sorted(errors.items(), key=lambda kv: -kv[1]) if v]
+    line = "errors: " + (", ".join(parts) if parts else "none")
+    k = (metrics.get("trials") or {}).get("k")
+    return f"{line} (mean over {k} trials)" if k and parts else line
+
+
+def _count(value: float) -> str:
+    """A count as an integer; a mean over trials (416.0, 214.666667) to one decimal."""
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
 
 OFFICIAL_BREAKDOWNS = ("by_scenario", "by_split")
