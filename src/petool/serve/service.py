@@ -32,10 +32,11 @@ import hashlib
 import json
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from typing import Any, cast
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from petool.backends.base import Backend
@@ -59,6 +60,9 @@ from petool.serve.models import (
 from petool.serve.toolsets import parse_tools
 
 BackendFactory = Callable[[str], Backend]
+T = TypeVar("T")
+#: How often a write transaction that lost a race on a unique key is run again.
+WRITE_ATTEMPTS = 3
 #: The one-tool toolset :meth:`SelectionService.warm` starts the default backend on.
 WARM_TOOL = Tool(name="warm_up", description="Warm-up tool of petool serve")
 
@@ -158,6 +162,24 @@ class SelectionService:
     def _writing(self) -> SelectionService._Write:
         return SelectionService._Write(self._write_lock)
 
+    async def _write(self, body: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``body`` in one write transaction; run it again when it lost a race.
+
+        Two concurrent requests can both find a row missing (a new user, a toolset version, an
+        interaction's client id, a selection's first rating) and both insert it: on PostgreSQL
+        (or several SQLite workers) the second commit breaks a unique key. The loser's
+        transaction is rolled back whole and ``body`` runs again on fresh reads, where it finds
+        the winner's row and updates or skips it. Any other error propagates at once.
+        """
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                async with self._writing(), self.sessions.begin() as s:
+                    return await body(s)
+            except IntegrityError:
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
     # -- users and memory ------------------------------------------------------------------
 
     async def _ensure_user(self, s: AsyncSession, tenant_id: int, user_id: str) -> None:
@@ -167,7 +189,8 @@ class SelectionService:
 
     async def put_user(self, tenant_id: int, user_id: str, body: UserIn) -> UserIn:
         """Create or replace a user's profile, environment and history mode."""
-        async with self._writing(), self.sessions.begin() as s:
+
+        async def write(s: AsyncSession) -> None:
             user = await s.get(User, (tenant_id, user_id))
             if user is None:
                 user = User(tenant_id=tenant_id, user_id=user_id)
@@ -176,6 +199,8 @@ class SelectionService:
             user.environment = body.environment
             user.history_mode = body.history_mode
             user.updated_at = now()
+
+        await self._write(write)
         return body
 
     async def user_context(self, tenant_id: int, user_id: str) -> UserContext:
@@ -213,7 +238,8 @@ class SelectionService:
         self, tenant_id: int, user_id: str, items: Sequence[InteractionIn]
     ) -> InteractionCounts:
         """Append interactions; an item whose client ``id`` is already stored is skipped."""
-        async with self._writing(), self.sessions.begin() as s:
+
+        async def write(s: AsyncSession) -> int:
             await self._ensure_user(s, tenant_id, user_id)
             ids = [i.id for i in items if i.id is not None]
             existing: set[str] = set()
@@ -249,6 +275,9 @@ class SelectionService:
                     )
                 )
                 created += 1
+            return created
+
+        created = await self._write(write)
         return InteractionCounts(created=created, duplicates=len(items) - created)
 
     async def history(
@@ -305,7 +334,8 @@ class SelectionService:
     ) -> ToolsetOut:
         """Store a new version of a toolset (version 1, 2, ... per name)."""
         tools = parse_tools(items, jsonl)
-        async with self._writing(), self.sessions.begin() as s:
+
+        async def write(s: AsyncSession) -> int:
             latest = await s.scalar(
                 select(func.max(Toolset.version)).where(
                     Toolset.tenant_id == tenant_id, Toolset.name == name
@@ -320,6 +350,9 @@ class SelectionService:
                     tools=[t.model_dump(mode="json", exclude_defaults=True) for t in tools],
                 )
             )
+            return version
+
+        version = await self._write(write)
         return ToolsetOut(
             toolset_id=f"{name}@{version}", name=name, version=version, tools=len(tools)
         )
@@ -449,7 +482,8 @@ class SelectionService:
         backend: str,
     ) -> None:
         alts = [a.model_dump() if isinstance(a, Alternative) else dict(a) for a in alternatives]
-        async with self._writing(), self.sessions.begin() as s:
+
+        async def write(s: AsyncSession) -> None:
             await self._ensure_user(s, tenant_id, user_id)
             s.add(
                 SelectionRow(
@@ -463,6 +497,8 @@ class SelectionService:
                     source=source,
                 )
             )
+
+        await self._write(write)
 
     async def record_selection(
         self,
@@ -482,26 +518,43 @@ class SelectionService:
         return selection_id
 
     async def record_feedback(self, tenant_id: int, selection_id: str, rating: int) -> FeedbackOut:
-        """Rate a served selection; the rated call becomes (or updates) a history interaction."""
+        """Rate a served selection; the rated call becomes (or updates) a history interaction.
+
+        Concurrent ratings of one selection are serialized on the selection's row (``SELECT ...
+        FOR UPDATE`` on PostgreSQL; SQLite has one writer): the second finds the first's
+        feedback and interaction and updates them, so the selection keeps exactly one history
+        interaction holding the last rating. A race that still breaks a unique key (the
+        interaction's ``feedback:<selection>`` client id) runs the transaction again.
+        """
         if rating not in (1, -1):
             raise InputError("rating must be 1 or -1")
-        async with self._writing(), self.sessions.begin() as s:
+
+        async def write(s: AsyncSession) -> int | None:
             sel = await s.scalar(
-                select(SelectionRow).where(
-                    SelectionRow.id == selection_id, SelectionRow.tenant_id == tenant_id
-                )
+                select(SelectionRow)
+                .where(SelectionRow.id == selection_id, SelectionRow.tenant_id == tenant_id)
+                .with_for_update()
             )
             if sel is None:
                 raise NotFoundError(f"selection {selection_id!r} not found")
             fb = await s.scalar(select(FeedbackRow).where(FeedbackRow.selection_id == sel.id))
             interaction_id: int | None = fb.interaction_id if fb is not None else None
             if sel.call is not None:
+                client_id = f"feedback:{sel.id}"
                 row = await s.get(InteractionRow, interaction_id) if interaction_id else None
+                if row is None:
+                    row = await s.scalar(
+                        select(InteractionRow).where(
+                            InteractionRow.tenant_id == tenant_id,
+                            InteractionRow.user_id == sel.user_id,
+                            InteractionRow.client_id == client_id,
+                        )
+                    )
                 if row is None:
                     row = InteractionRow(
                         tenant_id=tenant_id,
                         user_id=sel.user_id,
-                        client_id=f"feedback:{sel.id}",
+                        client_id=client_id,
                         instruction=sel.instruction,
                         call=sel.call,
                         rating=rating,
@@ -524,4 +577,7 @@ class SelectionService:
             else:
                 fb.rating = rating
                 fb.interaction_id = interaction_id
+            return interaction_id
+
+        interaction_id = await self._write(write)
         return FeedbackOut(selection_id=selection_id, rating=rating, interaction_id=interaction_id)
