@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from petool_serve_live import Live, start_live, stop_live
@@ -45,11 +46,14 @@ def stack(tmp_path: Path) -> Iterator[tuple[Live, Upstream]]:
             stop_live(live)
 
 
-def client(live: Live, **kw) -> openai.OpenAI:
+Stack = tuple[Live, Upstream]
+
+
+def client(live: Live, **kw: Any) -> Any:
     return openai.OpenAI(base_url=live.url + "/v1", api_key=live.keys[0], max_retries=0, **kw)
 
 
-def test_non_streaming_keeps_the_upstream_shape_and_records_the_call(stack) -> None:
+def test_non_streaming_keeps_the_upstream_shape_and_records_the_call(stack: Stack) -> None:
     live, up = stack
     with live.client() as api:
         api.put("/v1/users/ann", json={"profile": {"budget": "tight"}})
@@ -72,7 +76,7 @@ def test_non_streaming_keeps_the_upstream_shape_and_records_the_call(stack) -> N
     assert items[-1]["instruction"] == "weather in Oslo" and items[-1]["rating"] == 1
 
 
-def test_streaming_relays_chunks_and_records_the_assembled_call(stack) -> None:
+def test_streaming_relays_chunks_and_records_the_assembled_call(stack: Stack) -> None:
     live, up = stack
     stream = client(live).chat.completions.create(
         model="m", messages=[{"role": "user", "content": "weather in Rome"}], tools=TOOLS,
@@ -88,13 +92,13 @@ def test_streaming_relays_chunks_and_records_the_assembled_call(stack) -> None:
 
     from petool.serve.db import SelectionRow, make_engine
 
-    async def rows() -> list:
+    async def rows() -> list[SelectionRow]:
         engine = make_engine(live.settings.url)
         async with async_sessionmaker(engine)() as s:
             q = select(SelectionRow).where(SelectionRow.user_id == "bob")
             found = (await s.scalars(q)).all()
         await engine.dispose()
-        return found
+        return list(found)
 
     deadline = time.monotonic() + 5  # the client stops at [DONE]; the record follows the stream
     while not (stored := asyncio.run(rows())) and time.monotonic() < deadline:
@@ -103,7 +107,7 @@ def test_streaming_relays_chunks_and_records_the_assembled_call(stack) -> None:
         ({"tool": name, "app": None, "arguments": {"city": "Rome"}, "alternatives": {}}, "proxy")]
 
 
-def test_top_k_keeps_the_forced_tool(stack) -> None:
+def test_top_k_keeps_the_forced_tool(stack: Stack) -> None:
     live, up = stack
     c = client(live, default_headers={"x-petool-top-k": "1"})
     forced = {"type": "function", "function": {"name": "translate_text"}}
@@ -139,7 +143,7 @@ def test_proxy_top_k_setting_and_relevant_history_first(tmp_path: Path) -> None:
             stop_live(live)
 
 
-def test_upstream_errors_and_timeouts(stack, tmp_path: Path) -> None:
+def test_upstream_errors_and_timeouts(stack: Stack, tmp_path: Path) -> None:
     live, _up = stack
     c = client(live)
     for status, error in ((400, openai.BadRequestError), (429, openai.RateLimitError),
