@@ -54,8 +54,15 @@ def _mount_train() -> None:
     app.command("export")(export_command)
 
 
+def _mount_ranker() -> None:
+    from petool.cli_ranker import ranker_app
+
+    app.add_typer(ranker_app, name="ranker")
+
+
 _mount_synth()
 _mount_train()
+_mount_ranker()
 
 data_app = typer.Typer(help="Download public benchmark data into petool's cache.")
 app.add_typer(data_app, name="data")

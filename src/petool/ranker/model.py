@@ -104,6 +104,7 @@ class Ranking:
     arguments: FilledArguments = field(default_factory=FilledArguments)
     preference: dict[str, float] = field(default_factory=dict)
     fallback: str | None = None
+    explanation: dict[str, Any] = field(default_factory=dict)
 
     def call(self) -> ToolCall | None:
         """The chosen call, or None when there was nothing to choose from."""
@@ -129,6 +130,7 @@ class Ranking:
             "argument_sources": dict(self.arguments.sources),
             "preference": dict(self.preference),
             "fallback": self.fallback,
+            "explanation": dict(self.explanation),
         }
 
 
@@ -179,6 +181,31 @@ class PersonalizedRanker:
         self._space = AttributeSpace.fit(self._tools)
         self._features = self._feature_matrix(self._tools)
         self._toolset_adv = {}
+
+    def tool(self, name: str) -> Tool | None:
+        """The indexed tool of this name (None: unknown)."""
+        return self._by_name.get(name)
+
+    def vectors(self, names: Sequence[str]) -> NDArray[np.float32]:
+        """The functionality vectors of indexed tools (unknown names are indexed by name)."""
+        self._ensure_indexed(names)
+        return self._vecs[[self._row[n] for n in names]]
+
+    def fill(self, tool: Tool, task: Task) -> FilledArguments:
+        """The arguments of ``tool`` for this task (instruction, history, profile, environment)."""
+        cfg = self.config
+        history = task.user.history
+        return fill_arguments(
+            tool,
+            task.instruction,
+            history,
+            recency_weights(history, task.mode, cfg.half_life),
+            task.user.profile,
+            task.user.environment,
+            habit_share=cfg.habit_share,
+            min_count=cfg.min_count,
+            tools=self._by_name,
+        )
 
     def _feature_matrix(self, tools: Sequence[Tool]) -> Array:
         if not tools:
@@ -273,12 +300,17 @@ class PersonalizedRanker:
         scores = (member_vecs @ history_vecs.T).astype(np.float64) @ signs / total
         return np.asarray(scores - scores.mean(), dtype=np.float64)
 
-    def rank_batch(self, tasks: Sequence[Task]) -> list[Ranking]:
-        """Rank every task's candidates (instructions are embedded in one batch)."""
+    def rank_batch(
+        self, tasks: Sequence[Task], instruction_vecs: NDArray[np.float32] | None = None
+    ) -> list[Ranking]:
+        """Rank every task's candidates (instructions are embedded in one batch, unless the
+        caller passes their vectors)."""
         if not tasks:
             return []
         self._ensure_indexed([c for t in tasks for c in t.candidates])
-        vecs = self.encoder.encode([t.instruction for t in tasks])
+        if instruction_vecs is None:
+            instruction_vecs = self.encoder.encode([t.instruction for t in tasks])
+        vecs = instruction_vecs
         return [self._rank(task, vec) for task, vec in zip(tasks, vecs, strict=True)]
 
     def rank(self, task: Task) -> Ranking:
@@ -359,8 +391,20 @@ class PersonalizedRanker:
             arguments=arguments,
             preference=preference,
             fallback=fallback,
+            explanation=_zero_shot_explanation(table[names.index(choice)], fallback),
         )
 
     def config_dict(self) -> dict[str, Any]:
         """Model name and hyperparameters."""
         return {"embedding_model": MODEL_NAME, "device": self.device, **asdict(self.config)}
+
+
+def _zero_shot_explanation(chosen: CandidateScore, fallback: str | None) -> dict[str, Any]:
+    """The zero-shot ranker's reasons for its choice: the chosen candidate's scores."""
+    parts = [("relevance", chosen.relevance), ("preference", chosen.preference)]
+    parts.append(("habit", chosen.habit))
+    top = [{"feature": k, "value": round(float(v), 4)} for k, v in parts if v]
+    out: dict[str, Any] = {"model": "zero-shot", "choice": chosen.name, "top_features": top}
+    if fallback:
+        out["fallback"] = fallback
+    return out

@@ -1,0 +1,438 @@
+"""Per-candidate features of the learned ranker (one row per candidate of a task).
+
+Groups of features (names in :data:`FEATURES`):
+
+* **relevance** of instruction and tool: embedding cosine, its gap to the best candidate and
+  rank, schema fit, word overlap with the tool's name and description;
+* **functional equivalence** among the candidates: the zero-shot ranker's functional group,
+  similarity to the most relevant candidate, same endpoint name, how many peers it has;
+* **history** at the tool and provider/app level: used, liked and disliked counts, recency of
+  the last use, whether it is the peer used last, embedding similarity with the tools the user
+  liked and disliked (functionality and non-functional attribute texts), and the zero-shot
+  ranker's preference, habit and total scores;
+* **profile and environment**: similarity of the tool's app/attribute text with the user's
+  profile sentences and environment facts, absolute and relative to its peers;
+* **policy**: whether the app states rules, which the user falls under (minor, elderly, low
+  income, body weight), whether the requested amount passes the app's cap, and how close the
+  request is to a policy sentence (for the abstention decision).
+
+Peers of a candidate are the candidates with the same endpoint name or a functionality cosine
+of at least :data:`PEER_COS`; "relative" features are the value minus the best among peers.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from petool.ranker.model import PersonalizedRanker, Ranking
+from petool.ranker.policy import (
+    PolicyRules,
+    policy_sentences,
+    profile_facts,
+    requested_amount,
+)
+from petool.ranker.preference import attribute_text
+from petool.ranker.relevance import schema_fit
+from petool.schema import Task, Tool
+
+F32 = NDArray[np.float32]
+PEER_COS = 0.9
+
+FEATURES: tuple[str, ...] = (
+    # relevance
+    "relevance",
+    "relevance_gap",
+    "relevance_rank",
+    "schema_fit",
+    "word_overlap",
+    "app_relevance",
+    # functional equivalence
+    "zs_in_group",
+    "sim_to_best",
+    "same_endpoint_as_best",
+    "peer_share",
+    # history
+    "history_length",
+    "mode_preferred",
+    "mode_rated",
+    "mode_chronological",
+    "candidates",
+    "tool_used",
+    "tool_liked",
+    "tool_disliked",
+    "app_used",
+    "app_liked",
+    "app_disliked",
+    "tool_recency",
+    "app_recency",
+    "last_used_peer",
+    "hist_sim_pos",
+    "hist_sim_neg",
+    "hist_sim_signed",
+    "hist_sim_rel",
+    "attr_sim_pos",
+    "attr_sim_neg",
+    "attr_sim_rel",
+    "zs_preference",
+    "zs_habit",
+    "zs_score",
+    "zs_choice",
+    # profile and environment
+    "profile_sim",
+    "profile_sim_rel",
+    "environment_sim",
+    "environment_sim_rel",
+    "situation_sim",
+    "situation_sim_rel",
+    "profile_overlap",
+    "profile_overlap_rel",
+    "environment_overlap",
+    "environment_overlap_rel",
+    "has_profile",
+    "has_environment",
+    # policy
+    "policy_rules",
+    "minor_hit",
+    "elder_hit",
+    "income_hit",
+    "body_hit",
+    "over_cap",
+    "policy_sim",
+    "requested_amount",
+    "age",
+    "low_income",
+    "bmi",
+)
+INDEX = {name: i for i, name in enumerate(FEATURES)}
+
+_WORD = re.compile(r"[a-z0-9]{3,}")
+_STOP = {
+    "the",
+    "and",
+    "for",
+    "with",
+    "you",
+    "your",
+    "that",
+    "this",
+    "are",
+    "from",
+    "can",
+    "has",
+    "have",
+    "will",
+    "its",
+    "who",
+    "all",
+    "any",
+    "get",
+    "use",
+    "app",
+    "api",
+    "data",
+    "level",
+}
+_IDENTIFYING = ("name", "id", "email", "phone", "address", "user")
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(re.sub(r"([a-z])([A-Z])", r"\1 \2", text).lower()))
+
+
+def endpoint(name: str) -> str:
+    """A tool's endpoint name: the last dotted segment, lower-cased, letters and digits only."""
+    return re.sub(r"[^a-z0-9]", "", name.rsplit(".", 1)[-1].lower())
+
+
+def app_text(tool: Tool) -> str:
+    """What the user would weigh when choosing among apps: app name and attribute text."""
+    attrs = {k: v for k, v in tool.attributes.items() if k not in ("policy", "policies")}
+    text = attribute_text(tool.model_copy(update={"attributes": attrs}))
+    return f"{tool.app or ''}: {text}".strip(": ")
+
+
+def _bucket(key: str, value: Any) -> str:
+    """A readable fact for one environment entry ("" for one that reads as noise).
+
+    Battery levels and hours are bucketed; places given as objects are named by their city;
+    other free numbers (coordinates, ids) are dropped, so facts repeat across users.
+    """
+    k = key.lower()
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if number is None and isinstance(value, str):
+        m = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*%?\s*", value)
+        number = float(m.group(1)) if m else None
+    if "battery" in k and number is not None:
+        level = "low" if number <= 20 else "medium" if number <= 60 else "high"
+        return f"{level} battery"
+    if ("time" in k or "hour" in k) and isinstance(value, str) and number is None:
+        m = re.search(r"\d{4}-\d{2}-\d{2}[T ](\d{1,2}):\d{2}", value)
+        number = float(m.group(1)) if m else None
+    if ("time" in k or "hour" in k) and number is not None:
+        hour = int(number) % 24
+        part = (
+            "night"
+            if hour < 6 or hour >= 22
+            else "morning"
+            if hour < 12
+            else "afternoon"
+            if hour < 18
+            else "evening"
+        )
+        return f"time of day: {part}"
+    if isinstance(value, Mapping):
+        city = value.get("city") or value.get("name") or ""
+        return f"{key}: {city}" if city else ""
+    if number is not None or isinstance(value, list | tuple):
+        return ""
+    return f"{key}: {value}"
+
+
+def environment_sentences(environment: Mapping[str, Any]) -> list[str]:
+    """One short sentence per environment fact."""
+    return [s for k, v in environment.items() if (s := _bucket(k, v))]
+
+
+def profile_sentences(profile: Mapping[str, Any]) -> list[str]:
+    """The profile's preference sentences and one sentence per other (non-identifying) fact."""
+    out: list[str] = []
+    for key, value in profile.items():
+        k = key.lower()
+        if any(k == p or k.endswith("_" + p) or k.endswith(" " + p) for p in _IDENTIFYING):
+            continue
+        if isinstance(value, list):
+            out += [str(v) for v in value if str(v).strip()]
+        elif isinstance(value, Mapping):
+            continue
+        else:
+            out.append(f"{key}: {value}")
+    return out
+
+
+@dataclass
+class TaskFeatures:
+    """The feature matrix of one task's candidates, with the zero-shot ranking behind it."""
+
+    names: list[str]
+    matrix: NDArray[np.float64]
+    ranking: Ranking
+
+
+def _max_sim(a: F32, b: F32) -> NDArray[np.float64]:
+    """Per row of ``a``: the largest cosine with a row of ``b`` (0 when ``b`` is empty)."""
+    if len(b) == 0 or len(a) == 0:
+        return np.zeros(len(a))
+    return np.asarray((a @ b.T).max(axis=1), dtype=np.float64)
+
+
+def _relative(values: NDArray[np.float64], peers: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Each value minus the best value among its peers (itself included)."""
+    masked = np.where(peers, values[None, :], -np.inf)
+    return np.asarray(values - masked.max(axis=1), dtype=np.float64)
+
+
+class FeatureBuilder:
+    """Computes :data:`FEATURES` for tasks over one indexed toolset.
+
+    Args:
+        zero_shot: the zero-shot ranker (it supplies the encoder, the tool vectors and its own
+            scores as features).
+    """
+
+    def __init__(self, zero_shot: PersonalizedRanker):
+        self.zero_shot = zero_shot
+        self._rules: dict[str, PolicyRules] = {}
+        self._policies: dict[str, list[str]] = {}
+
+    @property
+    def encoder(self) -> Any:
+        return self.zero_shot.encoder
+
+    def index(self, tools: Sequence[Tool]) -> None:
+        """Index the toolset in the zero-shot ranker; read each app's policies."""
+        self.zero_shot.index(tools)
+        self._rules = {}
+        self._policies = {}
+
+    def _tool(self, name: str) -> Tool:
+        return self.zero_shot.tool(name) or Tool(name=name)
+
+    def _policy(self, tool: Tool) -> tuple[PolicyRules, list[str]]:
+        if tool.name not in self._rules:
+            sentences = policy_sentences(tool.attributes)
+            self._policies[tool.name] = sentences
+            self._rules[tool.name] = PolicyRules.read(sentences)
+        return self._rules[tool.name], self._policies[tool.name]
+
+    def _encode(self, texts: Sequence[str]) -> F32:
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        return np.asarray(self.encoder.encode(list(texts)), dtype=np.float32)
+
+    def build(self, tasks: Sequence[Task]) -> list[TaskFeatures]:
+        """Features of every task's candidates (texts are embedded in batches)."""
+        if not tasks:
+            return []
+        instruction_vecs = self._encode([t.instruction for t in tasks])
+        rankings = self.zero_shot.rank_batch(tasks, instruction_vecs)
+        texts: list[str] = []
+        for task, ranking in zip(tasks, rankings, strict=True):
+            names = [c.name for c in ranking.candidates]
+            history_tools = [h.call.tool for h in task.user.history]
+            texts += [app_text(self._tool(n)) for n in dict.fromkeys(names + history_tools)]
+            texts += profile_sentences(task.user.profile)
+            texts += environment_sentences(task.user.environment)
+            for n in names:
+                texts += self._policy(self._tool(n))[1]
+        self._encode(list(dict.fromkeys(texts)))  # one batched pass; later lookups hit the memo
+        return [
+            self._task(task, ranking, vec)
+            for task, ranking, vec in zip(tasks, rankings, instruction_vecs, strict=True)
+        ]
+
+    def _task(self, task: Task, ranking: Ranking, instruction_vec: F32) -> TaskFeatures:
+        table = ranking.candidates
+        names = [c.name for c in table]
+        n = len(names)
+        x = np.zeros((n, len(FEATURES)))
+        if n == 0:
+            return TaskFeatures(names=names, matrix=x, ranking=ranking)
+        col = INDEX
+        tools = [self._tool(name) for name in names]
+        vecs = self.zero_shot.vectors(names)
+        sims = vecs @ vecs.T
+        ends = [endpoint(name) for name in names]
+        same_end = np.array([[a == b for b in ends] for a in ends])
+        peers = (sims >= PEER_COS) | same_end
+
+        rel = np.array([c.relevance for c in table])
+        best = int(np.argmax(rel))
+        order = np.argsort(-rel, kind="stable")
+        rank = np.empty(n)
+        rank[order] = np.arange(n)
+        words = _words(task.instruction)
+        x[:, col["relevance"]] = rel
+        x[:, col["relevance_gap"]] = rel - rel[best]
+        x[:, col["relevance_rank"]] = rank / max(n - 1, 1)
+        x[:, col["schema_fit"]] = [schema_fit(t, task.instruction) for t in tools]
+        x[:, col["word_overlap"]] = [
+            len(words & (w := _words(f"{t.name} {t.description}"))) / max(len(w), 1) for t in tools
+        ]
+        app_vecs = self._encode([app_text(t) for t in tools])
+        x[:, col["app_relevance"]] = app_vecs @ instruction_vec
+        x[:, col["zs_in_group"]] = [c.in_group for c in table]
+        x[:, col["sim_to_best"]] = sims[best]
+        x[:, col["same_endpoint_as_best"]] = same_end[best]
+        x[:, col["peer_share"]] = (peers.sum(axis=1) - 1) / max(n - 1, 1)
+
+        self._history_features(task, names, tools, vecs, app_vecs, peers, x)
+        x[:, col["zs_preference"]] = [c.preference for c in table]
+        x[:, col["zs_habit"]] = [c.habit for c in table]
+        x[:, col["zs_score"]] = [c.score for c in table]
+        x[:, col["zs_choice"]] = [name == ranking.choice for name in names]
+
+        profile = self._encode(profile_sentences(task.user.profile))
+        environment = self._encode(environment_sentences(task.user.environment))
+        profile_sim = _max_sim(app_vecs, profile)
+        environment_sim = _max_sim(app_vecs, environment)
+        situation = profile_sim + environment_sim
+        x[:, col["profile_sim"]] = profile_sim
+        x[:, col["profile_sim_rel"]] = _relative(profile_sim, peers)
+        x[:, col["environment_sim"]] = environment_sim
+        x[:, col["environment_sim_rel"]] = _relative(environment_sim, peers)
+        x[:, col["situation_sim"]] = situation
+        x[:, col["situation_sim_rel"]] = _relative(situation, peers)
+        app_words = [_words(app_text(t)) - _STOP for t in tools]
+        for kind, sentences in (
+            ("profile", profile_sentences(task.user.profile)),
+            ("environment", environment_sentences(task.user.environment)),
+        ):
+            said = set().union(*(_words(v) for v in sentences)) - _STOP if sentences else set()
+            overlap = np.array([len(w & said) for w in app_words], dtype=np.float64)
+            x[:, col[f"{kind}_overlap"]] = overlap
+            x[:, col[f"{kind}_overlap_rel"]] = _relative(overlap, peers)
+        x[:, col["has_profile"]] = float(len(profile) > 0)
+        x[:, col["has_environment"]] = float(len(environment) > 0)
+
+        facts = profile_facts(task.user.profile)
+        amount = requested_amount(task.instruction)
+        for i, tool in enumerate(tools):
+            rules, sentences = self._policy(tool)
+            x[i, col["policy_rules"]] = rules.count
+            for key, value in rules.hits(facts, amount).items():
+                x[i, col[key]] = value
+            if sentences:
+                x[i, col["policy_sim"]] = float((self._encode(sentences) @ instruction_vec).max())
+        x[:, col["requested_amount"]] = math.log10(1 + amount)
+        x[:, col["age"]] = facts["age"]
+        x[:, col["low_income"]] = facts["low_income"]
+        x[:, col["bmi"]] = facts["bmi"]
+        return TaskFeatures(names=names, matrix=x, ranking=ranking)
+
+    def _history_features(
+        self,
+        task: Task,
+        names: list[str],
+        tools: list[Tool],
+        vecs: F32,
+        app_vecs: F32,
+        peers: NDArray[np.bool_],
+        x: NDArray[np.float64],
+    ) -> None:
+        col = INDEX
+        history = task.user.history
+        mode = task.mode
+        x[:, col["history_length"]] = len(history)
+        x[:, col["mode_preferred"]] = mode == "preferred"
+        x[:, col["mode_rated"]] = mode == "rated"
+        x[:, col["mode_chronological"]] = mode == "chronological"
+        x[:, col["candidates"]] = len(names)
+        x[:, col["tool_recency"]] = -1.0
+        x[:, col["app_recency"]] = -1.0
+        if not history:
+            return
+        apps = [t.app or "" for t in tools]
+        size = len(history)
+        last_pos: dict[str, int] = {}
+        for pos, item in enumerate(history):
+            tool, app = item.call.tool, item.call.app or ""
+            kind = {None: "used", 1: "liked", -1: "disliked"}[item.rating]
+            for i, name in enumerate(names):
+                if name == tool:
+                    x[i, col[f"tool_{kind}"]] += 1
+                    x[i, col["tool_recency"]] = (size - 1 - pos) / size
+                    last_pos[name] = pos
+                if app and apps[i] == app:
+                    x[i, col[f"app_{kind}"]] += 1
+                    x[i, col["app_recency"]] = (size - 1 - pos) / size
+        for i, name in enumerate(names):
+            if name in last_pos:
+                rivals = [last_pos.get(names[j], -1) for j in np.flatnonzero(peers[i])]
+                x[i, col["last_used_peer"]] = float(last_pos[name] == max(rivals))
+
+        hist_names = [h.call.tool for h in history]
+        signs = np.array([-1.0 if h.rating == -1 else 1.0 for h in history])
+        weights = (
+            0.5 ** ((size - 1 - np.arange(size)) / 3.0)
+            if mode == "chronological"
+            else (np.ones(size))
+        )
+        hist_vecs = self.zero_shot.vectors(hist_names)
+        hist_apps = self._encode([app_text(self._tool(h)) for h in hist_names])
+        pos_rows, neg_rows = signs > 0, signs < 0
+        sim = vecs @ hist_vecs.T
+        x[:, col["hist_sim_pos"]] = _max_sim(vecs, hist_vecs[pos_rows])
+        x[:, col["hist_sim_neg"]] = _max_sim(vecs, hist_vecs[neg_rows])
+        x[:, col["hist_sim_signed"]] = (sim * (signs * weights)).sum(axis=1) / weights.sum()
+        x[:, col["hist_sim_rel"]] = _relative(x[:, col["hist_sim_pos"]], peers)
+        attr_pos = _max_sim(app_vecs, hist_apps[pos_rows])
+        x[:, col["attr_sim_pos"]] = attr_pos
+        x[:, col["attr_sim_neg"]] = _max_sim(app_vecs, hist_apps[neg_rows])
+        x[:, col["attr_sim_rel"]] = _relative(attr_pos, peers)

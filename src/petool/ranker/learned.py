@@ -1,0 +1,226 @@
+"""The learned personalized ranker: LightGBM LambdaRank over per-candidate features.
+
+A model file (JSON, written by ``petool ranker train``) holds two LightGBM models as their
+text dumps and everything needed to use and reproduce them:
+
+* ``ranker``: a LambdaRank model scoring each candidate of a task from
+  :data:`~petool.ranker.features.FEATURES` (the best-scored candidate is the choice);
+* ``abstain``: a binary model giving, from the chosen candidate's features and the score
+  margin, the probability that the request violates an app policy for this user; at or above
+  ``abstain_threshold`` the answer is no call;
+* ``features``, ``zero_shot`` (the zero-shot ranker's hyperparameters, whose scores are
+  features), ``training`` (suites, sizes, seed, LightGBM parameters, petool version).
+
+Why LightGBM's LambdaRank rather than a PyTorch model: the features are few (~55),
+heterogeneous and tabular (counts, cosines, flags); gradient-boosted trees learn their
+interactions (a low-income user *and* a cap *and* an amount over it) without scaling, train in
+seconds on two cores, are deterministic with ``deterministic=True``, and give per-feature
+contributions (SHAP values, ``pred_contrib``) for the explanation of each choice.
+
+Arguments of the chosen tool are filled as the zero-shot ranker fills them (instruction,
+history, profile, environment; :mod:`petool.ranker.arguments`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from petool.embedding import MODEL_NAME, TextEncoder
+from petool.errors import InputError
+from petool.ranker.features import FEATURES, FeatureBuilder, TaskFeatures
+from petool.ranker.model import PersonalizedRanker, RankerConfig, Ranking
+from petool.schema import Task, Tool
+
+FORMAT = "petool-learned-ranker"
+FORMAT_VERSION = 1
+MODEL_FILE = "ranker.json"
+SHIPPED_MODEL = Path(__file__).parent / "data" / MODEL_FILE
+TOP_FEATURES = 3
+ABSTAIN_EXTRA = ("score_margin",)
+
+
+def abstain_rows(features: TaskFeatures, scores: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The abstention model's input for one task: the chosen candidate's features and the
+    margin of its score over the runner-up."""
+    order = np.argsort(-scores, kind="stable")
+    margin = float(scores[order[0]] - scores[order[1]]) if len(order) > 1 else 10.0
+    return np.concatenate([features.matrix[order[0]], [margin]])[None, :]
+
+
+@dataclass
+class RankerModel:
+    """A trained model file's contents."""
+
+    ranker: str
+    abstain: str | None = None
+    abstain_threshold: float = 0.5
+    features: list[str] = field(default_factory=lambda: list(FEATURES))
+    zero_shot: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """The model file's text (keys sorted: the same model gives the same bytes)."""
+        data = {"format": FORMAT, "version": FORMAT_VERSION, **asdict(self)}
+        return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model file (``path`` may be a directory: ``DIR/ranker.json``)."""
+        target = Path(path)
+        if target.is_dir() or not target.suffix:
+            target = target / MODEL_FILE
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(self.to_json(), encoding="utf-8")
+        return target
+
+    @classmethod
+    def load(cls, path: str | Path) -> RankerModel:
+        """Read a model file or a directory holding ``ranker.json``.
+
+        Raises:
+            InputError: missing file, not JSON, not a petool ranker model, or unusable fields.
+        """
+        source = Path(path)
+        if source.is_dir():
+            source = source / MODEL_FILE
+        if not source.is_file():
+            raise InputError(
+                f"{source}: no ranker model (expected {MODEL_FILE} from petool ranker train)"
+            )
+        try:
+            data = json.loads(source.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{source}: not a ranker model: invalid JSON ({exc})") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise InputError(f"{source}: field 'format': expected '{FORMAT}'")
+        if data.get("version") != FORMAT_VERSION:
+            raise InputError(
+                f"{source}: field 'version': expected {FORMAT_VERSION}, got {data.get('version')!r}"
+            )
+        if data.get("features") != list(FEATURES):
+            raise InputError(
+                f"{source}: field 'features': the model was trained on other features than "
+                "this petool computes (retrain it with petool ranker train)"
+            )
+        if not isinstance(data.get("ranker"), str) or "tree" not in data["ranker"]:
+            raise InputError(f"{source}: field 'ranker': expected a LightGBM model dump")
+        known = {f.name for f in fields(cls)}
+        model = cls(**{k: v for k, v in data.items() if k in known})
+        if model.abstain is not None and not isinstance(model.abstain, str):
+            raise InputError(f"{source}: field 'abstain': expected a LightGBM model dump or null")
+        if not isinstance(model.abstain_threshold, int | float):
+            raise InputError(f"{source}: field 'abstain_threshold': expected a number")
+        return model
+
+
+def _booster(text: str) -> Any:
+    import lightgbm as lgb
+
+    return lgb.Booster(model_str=text)
+
+
+class LearnedRanker:
+    """Ranks with a trained :class:`RankerModel` over one toolset.
+
+    Args:
+        model: the trained model.
+        encoder: text encoder (default: the process-wide all-MiniLM-L6-v2 embedder).
+        device: torch device for the default encoder.
+    """
+
+    def __init__(self, model: RankerModel, encoder: TextEncoder | None = None, device: str = "cpu"):
+        self.model = model
+        known = {f.name for f in fields(RankerConfig)}
+        config = RankerConfig(**{k: v for k, v in model.zero_shot.items() if k in known})
+        self.zero_shot = PersonalizedRanker(config=config, encoder=encoder, device=device)
+        self.features = FeatureBuilder(self.zero_shot)
+        self._ranker = _booster(model.ranker)
+        self._abstain = _booster(model.abstain) if model.abstain else None
+
+    @property
+    def encoder(self) -> TextEncoder:
+        return self.zero_shot.encoder
+
+    def index(self, tools: Sequence[Tool]) -> None:
+        """Index a toolset (embeds every tool's text once)."""
+        self.features.index(tools)
+
+    def scores(self, features: TaskFeatures) -> NDArray[np.float64]:
+        """The model's score of each candidate."""
+        return np.asarray(self._ranker.predict(features.matrix), dtype=np.float64)
+
+    def abstain_probability(self, features: TaskFeatures, scores: NDArray[np.float64]) -> float:
+        """Probability that the request violates a policy of the chosen app (0 without model)."""
+        if self._abstain is None or len(scores) == 0:
+            return 0.0
+        return float(self._abstain.predict(abstain_rows(features, scores))[0])
+
+    def rank_batch(self, tasks: Sequence[Task]) -> list[Ranking]:
+        """Rank every task's candidates, decide abstention, fill the chosen call."""
+        out = []
+        for start in range(0, len(tasks), 256):
+            chunk = tasks[start : start + 256]
+            for task, feats in zip(chunk, self.features.build(chunk), strict=True):
+                out.append(self._decide(task, feats))
+        return out
+
+    def _decide(self, task: Task, feats: TaskFeatures) -> Ranking:
+        ranking = feats.ranking
+        if not feats.names:
+            return ranking
+        scores = self.scores(feats)
+        for cand, score in zip(ranking.candidates, scores, strict=True):
+            cand.score = float(score)
+        best = int(np.argmax(scores))
+        p_abstain = self.abstain_probability(feats, scores)
+        contrib = self._ranker.predict(feats.matrix[best : best + 1], pred_contrib=True)[0][:-1]
+        top = np.argsort(-np.abs(contrib), kind="stable")[:TOP_FEATURES]
+        explanation: dict[str, Any] = {
+            "model": "learned",
+            "choice": feats.names[best],
+            "score": round(float(scores[best]), 4),
+            "top_features": [
+                {
+                    "feature": FEATURES[i],
+                    "value": round(float(feats.matrix[best, i]), 4),
+                    "contribution": round(float(contrib[i]), 4),
+                }
+                for i in top
+            ],
+            "abstain_probability": round(p_abstain, 4),
+        }
+        ranking.explanation = explanation
+        ranking.fallback = None
+        if p_abstain >= self.model.abstain_threshold:
+            ranking.choice = None
+            ranking.arguments = type(ranking.arguments)()
+            explanation["abstained"] = True
+            return ranking
+        ranking.choice = feats.names[best]
+        tool = self.zero_shot.tool(ranking.choice) or Tool(name=ranking.choice)
+        ranking.arguments = self.zero_shot.fill(tool, task)
+        return ranking
+
+    def rank(self, task: Task) -> Ranking:
+        return self.rank_batch([task])[0]
+
+    def explain(self, task: Task) -> dict[str, Any]:
+        """The full decision of one task, JSON-ready (as the zero-shot ranker's ``explain``)."""
+        return self.rank(task).to_dict()
+
+    def predict(self, tasks: Sequence[Task]) -> list[str]:
+        return [r.answer_text() for r in self.rank_batch(tasks)]
+
+    def config_dict(self) -> dict[str, Any]:
+        return {
+            "embedding_model": MODEL_NAME,
+            "model": "learned",
+            "training": self.model.training,
+            "abstain_threshold": self.model.abstain_threshold,
+        }
