@@ -284,6 +284,11 @@ class Prediction(_Model):
     attempts: int = 1
     cached: bool = False
     trial: int = 0
+    explanation: dict[str, Any] | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,  # written only when a backend explains
+        description="the backend's reasons for its choice (the ranker's top features)",
+    )
 
     @property
     def call(self) -> ToolCall | None:

@@ -30,6 +30,7 @@ class BackendResponse:
     error: str | None = None
     retryable: bool = True
     retry_after: float | None = None
+    explanation: dict[str, Any] | None = None  # a ranker's reasons for its choice
 
 
 class Backend:

@@ -85,6 +85,7 @@ def to_prediction(
         attempts=attempts,
         cached=response.cached,
         trial=trial,
+        explanation=response.explanation,
     )
 
 
