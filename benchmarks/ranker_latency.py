@@ -18,10 +18,13 @@ Measures, in one process:
   each batch size twice: with the instructions' encoding (a fresh memo for them) and without
   (instructions already embedded: the index search and the rerank only).
 
+``--model`` picks the ranker: ``shipped`` (the learned model, the default ``ranker``),
+``zero-shot``, or a directory from ``petool ranker train``.
+
 Usage::
 
     python benchmarks/ranker_latency.py [--split test] [--limit N] [--batch-sizes 1,64]
-        [--device cpu] [--catalog 7000] [--out results.json]
+        [--device cpu] [--catalog 7000] [--model shipped] [--out results.json]
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import numpy as np
 from petool.backends.ranker_backend import RankerBackend
 from petool.embedding import MODEL_NAME, Embedder
 from petool.ranker.catalog import open_candidates
+from petool.ranker.learned import SHIPPED_MODEL, RankerModel
 from petool.schema import Suite, Task, Tool
 from petool.suites.registry import load_suite
 
@@ -56,9 +60,12 @@ def _percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else 0.0
 
 
+MODEL: RankerModel | None = None  # --model: the learned model timed (None: zero-shot)
+
+
 def _fresh_backend(device: str) -> RankerBackend:
     """A backend with the model in memory but an empty text memo."""
-    return RankerBackend(device=device, encoder=Embedder(device))
+    return RankerBackend(device=device, encoder=Embedder(device), model=MODEL)
 
 
 def time_setup(suite: Suite, device: str) -> dict[str, float]:
@@ -226,7 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--catalog", type=int, default=7000, help="large-catalog size (0: skip)")
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON")
+    parser.add_argument(
+        "--model", default="shipped", help="shipped (the default ranker) | zero-shot | DIR"
+    )
     args = parser.parse_args(argv)
+    global MODEL
+    if args.model != "zero-shot":
+        MODEL = RankerModel.load(SHIPPED_MODEL if args.model == "shipped" else args.model)
 
     import torch
 
@@ -238,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         "tasks": len(tasks),
         "tools": len(suite.tools),
         "device": args.device,
+        "model": args.model,
         "embedding_model": MODEL_NAME,
         "cpu_threads": torch.get_num_threads(),
         "python": platform.python_version(),
