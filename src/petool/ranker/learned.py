@@ -220,6 +220,7 @@ class LearnedRanker:
     def config_dict(self) -> dict[str, Any]:
         return {
             "embedding_model": MODEL_NAME,
+            "device": self.zero_shot.device,
             "model": "learned",
             "training": self.model.training,
             "abstain_threshold": self.model.abstain_threshold,

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from petool import __version__
+import petool
 from petool.embedding import TextEncoder
 from petool.errors import InputError
 from petool.ranker.features import FEATURES, FeatureBuilder, TaskFeatures
@@ -42,7 +42,7 @@ class TrainConfig:
     min_data_in_leaf: int = 20
     abstain_rounds: int = 200
     abstain_threshold: float = 0.5  # used only when no train task abstains
-    max_false_abstention: float = 0.02  # held-out fifth of the train tasks, by functional group
+    max_false_abstention: float = 0.01  # held-out fifth of the train tasks, by functional group
     threads: int = 2
 
 
@@ -228,7 +228,7 @@ def train_ranker(
         abstain_threshold=float(summary["abstain_threshold"]),
         zero_shot=asdict(zs_config),
         training={
-            "petool": __version__,
+            "petool": petool.__version__,
             "suites": described,
             "config": asdict(config),
             **summary,
