@@ -168,4 +168,5 @@ def test_cli_train_then_eval_records_explanations(tmp_path: Path) -> None:
     lines = (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()
     first = json.loads(lines[0])
     assert first["explanation"]["model"] == "learned"
-    assert first["explanation"]["top_features"][0]["feature"]
+    assert first["explanation"]["reasons"][0]["feature"]
+    assert "runner_up" in first["explanation"]

@@ -250,6 +250,9 @@ class FeatureBuilder:
         self.zero_shot = zero_shot
         self._rules: dict[str, PolicyRules] = {}
         self._policies: dict[str, list[str]] = {}
+        self._app_texts: dict[str, str] = {}  # per tool name, for this toolset
+        self._app_word_sets: dict[str, set[str]] = {}
+        self._policy_vecs: dict[str, F32] = {}
 
     @property
     def encoder(self) -> Any:
@@ -260,6 +263,19 @@ class FeatureBuilder:
         self.zero_shot.index(tools)
         self._rules = {}
         self._policies = {}
+        self._app_texts = {}
+        self._app_word_sets = {}
+        self._policy_vecs = {}
+
+    def _app_text(self, name: str) -> str:
+        if name not in self._app_texts:
+            self._app_texts[name] = app_text(self._tool(name))
+        return self._app_texts[name]
+
+    def _app_words(self, name: str) -> set[str]:
+        if name not in self._app_word_sets:
+            self._app_word_sets[name] = _words(self._app_text(name)) - _STOP
+        return self._app_word_sets[name]
 
     def _tool(self, name: str) -> Tool:
         return self.zero_shot.tool(name) or Tool(name=name)
@@ -286,7 +302,7 @@ class FeatureBuilder:
         for task, ranking in zip(tasks, rankings, strict=True):
             names = [c.name for c in ranking.candidates]
             history_tools = [h.call.tool for h in task.user.history]
-            texts += [app_text(self._tool(n)) for n in dict.fromkeys(names + history_tools)]
+            texts += [self._app_text(n) for n in dict.fromkeys(names + history_tools)]
             texts += profile_sentences(task.user.profile)
             texts += environment_sentences(task.user.environment)
             for n in names:
@@ -325,7 +341,7 @@ class FeatureBuilder:
         x[:, col["word_overlap"]] = [
             len(words & (w := _words(f"{t.name} {t.description}"))) / max(len(w), 1) for t in tools
         ]
-        app_vecs = self._encode([app_text(t) for t in tools])
+        app_vecs = self._encode([self._app_text(n) for n in names])
         x[:, col["app_relevance"]] = app_vecs @ instruction_vec
         x[:, col["zs_in_group"]] = [c.in_group for c in table]
         x[:, col["sim_to_best"]] = sims[best]
@@ -349,7 +365,7 @@ class FeatureBuilder:
         x[:, col["environment_sim_rel"]] = _relative(environment_sim, peers)
         x[:, col["situation_sim"]] = situation
         x[:, col["situation_sim_rel"]] = _relative(situation, peers)
-        app_words = [_words(app_text(t)) - _STOP for t in tools]
+        app_words = [self._app_words(n) for n in names]
         for kind, sentences in (
             ("profile", profile_sentences(task.user.profile)),
             ("environment", environment_sentences(task.user.environment)),
@@ -369,7 +385,11 @@ class FeatureBuilder:
             for key, value in rules.hits(facts, amount).items():
                 x[i, col[key]] = value
             if sentences:
-                x[i, col["policy_sim"]] = float((self._encode(sentences) @ instruction_vec).max())
+                if tool.name not in self._policy_vecs:
+                    self._policy_vecs[tool.name] = self._encode(sentences)
+                x[i, col["policy_sim"]] = float(
+                    (self._policy_vecs[tool.name] @ instruction_vec).max()
+                )
         x[:, col["requested_amount"]] = math.log10(1 + amount)
         x[:, col["age"]] = facts["age"]
         x[:, col["low_income"]] = facts["low_income"]
@@ -425,7 +445,7 @@ class FeatureBuilder:
             else (np.ones(size))
         )
         hist_vecs = self.zero_shot.vectors(hist_names)
-        hist_apps = self._encode([app_text(self._tool(h)) for h in hist_names])
+        hist_apps = self._encode([self._app_text(h) for h in hist_names])
         pos_rows, neg_rows = signs > 0, signs < 0
         sim = vecs @ hist_vecs.T
         x[:, col["hist_sim_pos"]] = _max_sim(vecs, hist_vecs[pos_rows])

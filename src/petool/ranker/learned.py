@@ -181,11 +181,13 @@ class LearnedRanker:
         p_abstain = self.abstain_probability(feats, scores)
         contrib = self._ranker.predict(feats.matrix[best : best + 1], pred_contrib=True)[0][:-1]
         top = np.argsort(-np.abs(contrib), kind="stable")[:TOP_FEATURES]
+        order = np.argsort(-scores, kind="stable")
         explanation: dict[str, Any] = {
             "model": "learned",
             "choice": feats.names[best],
             "score": round(float(scores[best]), 4),
-            "top_features": [
+            "runner_up": feats.names[int(order[1])] if len(order) > 1 else None,
+            "reasons": [
                 {
                     "feature": FEATURES[i],
                     "value": round(float(feats.matrix[best, i]), 4),
@@ -201,6 +203,8 @@ class LearnedRanker:
             ranking.choice = None
             ranking.arguments = type(ranking.arguments)()
             explanation["abstained"] = True
+            explanation["best_candidate"] = explanation["choice"]
+            explanation["choice"] = None
             return ranking
         ranking.choice = feats.names[best]
         tool = self.zero_shot.tool(ranking.choice) or Tool(name=ranking.choice)

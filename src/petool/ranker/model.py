@@ -404,7 +404,7 @@ def _zero_shot_explanation(chosen: CandidateScore, fallback: str | None) -> dict
     parts = [("relevance", chosen.relevance), ("preference", chosen.preference)]
     parts.append(("habit", chosen.habit))
     top = [{"feature": k, "value": round(float(v), 4)} for k, v in parts if v]
-    out: dict[str, Any] = {"model": "zero-shot", "choice": chosen.name, "top_features": top}
+    out: dict[str, Any] = {"model": "zero-shot", "choice": chosen.name, "reasons": top}
     if fallback:
         out["fallback"] = fallback
     return out
