@@ -19,7 +19,7 @@ from petool.serve.api import router
 from petool.serve.db import is_sqlite, make_engine
 from petool.serve.limits import BodyLimit, RateLimits
 from petool.serve.migrate import upgrade
-from petool.serve.observe import Metrics, Observe, log, setup_logging
+from petool.serve.observe import Metrics, Observe, log, route_library_logs, setup_logging
 from petool.serve.service import NotFoundError, SelectionService
 from petool.serve.settings import ServeSettings
 
@@ -51,8 +51,10 @@ def create_app(settings: ServeSettings | None = None, **service_options: Any) ->
                 await app.state.service.warm()
             except InputError as exc:  # a bad default spec still fails each request with 400
                 log.warning("backend warm-up failed", extra={"fields": {"error": str(exc)}})
-        log.info("started", extra={"fields": {"db": engine.url.render_as_string(),
-                                              "backend": settings.backend}})
+        log.info(
+            "started",
+            extra={"fields": {"db": engine.url.render_as_string(), "backend": settings.backend}},
+        )
         try:
             yield
         finally:
@@ -60,16 +62,23 @@ def create_app(settings: ServeSettings | None = None, **service_options: Any) ->
             await engine.dispose()
             log.info("stopped")
 
-    app = FastAPI(title="petool serve", version="1", lifespan=lifespan,
-                  description="Personalized tool selection: memory, selection, feedback.")
+    app = FastAPI(
+        title="petool serve",
+        version="1",
+        lifespan=lifespan,
+        description="Personalized tool selection: memory, selection, feedback.",
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.metrics = metrics
     app.state.key_cache = {}
     app.state.rate_limits = RateLimits(settings.rate_limit, settings.burst)
-    options = {"default_backend": settings.backend,
-               "serialize_writes": is_sqlite(settings.url), **service_options}
+    options = {
+        "default_backend": settings.backend,
+        "serialize_writes": is_sqlite(settings.url),
+        **service_options,
+    }
     app.state.service = SelectionService(sessions, **options)
     app.include_router(router)
 
@@ -99,8 +108,7 @@ def create_app(settings: ServeSettings | None = None, **service_options: Any) ->
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
     async def prometheus() -> PlainTextResponse:
         """Prometheus metrics of this worker."""
-        return PlainTextResponse(generate_latest(metrics.registry),
-                                 media_type=CONTENT_TYPE_LATEST)
+        return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     proxy = _optional("proxy")
     if proxy is not None and hasattr(proxy, "router"):
@@ -115,4 +123,5 @@ def create_app(settings: ServeSettings | None = None, **service_options: Any) ->
 
 def app_from_env() -> FastAPI:
     """uvicorn factory for worker processes (settings from the environment)."""
+    route_library_logs()
     return create_app(ServeSettings.from_env())

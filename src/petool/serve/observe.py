@@ -18,14 +18,27 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("petool_requests_total", "HTTP requests",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("petool_request_seconds", "HTTP request latency",
-                                 ["method", "route"], registry=self.registry)
-        self.selections = Counter("petool_selections_total", "selections served",
-                                  ["backend", "status"], registry=self.registry)
-        self.feedback = Counter("petool_feedback_total", "ratings received", ["rating"],
-                                registry=self.registry)
+        self.requests = Counter(
+            "petool_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "petool_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.selections = Counter(
+            "petool_selections_total",
+            "selections served",
+            ["backend", "status"],
+            registry=self.registry,
+        )
+        self.feedback = Counter(
+            "petool_feedback_total", "ratings received", ["rating"], registry=self.registry
+        )
 
 
 class JsonFormatter(logging.Formatter):
@@ -51,6 +64,17 @@ def setup_logging(level: int = logging.INFO) -> None:
     log.handlers[:] = [handler]
     log.setLevel(level)
     log.propagate = False
+
+
+def route_library_logs() -> None:
+    """In a server process: other libraries' records (httpx's per-request INFO lines, the MCP
+    SDK's) go through the JSON formatter at WARNING and above, so every log line is JSON."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class Observe:
@@ -82,6 +106,15 @@ class Observe:
             self.metrics.requests.labels(method, path, str(status["code"])).inc()
             self.metrics.latency.labels(method, path).observe(elapsed)
             tenant = getattr(scope.get("state", {}), "get", lambda _k: None)("tenant_id")
-            log.info("request", extra={"fields": {
-                "method": method, "route": path, "status": status["code"],
-                "ms": round(elapsed * 1000, 2), "tenant_id": tenant}})
+            log.info(
+                "request",
+                extra={
+                    "fields": {
+                        "method": method,
+                        "route": path,
+                        "status": status["code"],
+                        "ms": round(elapsed * 1000, 2),
+                        "tenant_id": tenant,
+                    }
+                },
+            )
