@@ -46,16 +46,32 @@ ROOT = Path(__file__).resolve().parents[1]
 UPSTREAM = ROOT / "tests" / "serve" / "upstream_server.py"
 USERS = 50
 TOOLS = [
-    {"name": f"tool_{i}", "description": f"Weather forecast service {i}",
-     "attributes": {"price": ["free", "paid"][i % 2], "speed": ["fast", "slow"][i // 2 % 2]},
-     "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}
+    {
+        "name": f"tool_{i}",
+        "description": f"Weather forecast service {i}",
+        "attributes": {"price": ["free", "paid"][i % 2], "speed": ["fast", "slow"][i // 2 % 2]},
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    }
     for i in range(6)
 ]
-OPENAI_TOOLS = [{"type": "function", "function": {
-    "name": t["name"], "description": t["description"], "parameters": t["parameters"]}}
-    for t in TOOLS]
-MIX = (("select", 0.35), ("interactions", 0.25), ("feedback", 0.20), ("proxy", 0.15),
-       ("history", 0.05))
+OPENAI_TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": t["name"],
+            "description": t["description"],
+            "parameters": t["parameters"],
+        },
+    }
+    for t in TOOLS
+]
+MIX = (
+    ("select", 0.35),
+    ("interactions", 0.25),
+    ("feedback", 0.20),
+    ("proxy", 0.15),
+    ("history", 0.05),
+)
 
 
 def _port() -> int:
@@ -94,8 +110,11 @@ def throwaway_postgres() -> Iterator[str]:
 def loopback_upstream() -> Iterator[str]:
     """The tests' loopback OpenAI-compatible server as a process of its own; its base URL."""
     port = _port()
-    proc = subprocess.Popen([sys.executable, str(UPSTREAM), str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, str(UPSTREAM), str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/v1"
     try:
         _wait(url, proc, "the loopback upstream")
@@ -105,11 +124,31 @@ def loopback_upstream() -> Iterator[str]:
         proc.wait(10)
 
 
-def start(data: Path, db: str | None, workers: int, backend: str,
-          upstream: str | None = None, log: Path | None = None) -> tuple[subprocess.Popen, str]:
+def start(
+    data: Path,
+    db: str | None,
+    workers: int,
+    backend: str,
+    upstream: str | None = None,
+    log: Path | None = None,
+) -> tuple[subprocess.Popen, str]:
     port = _port()
-    args = [sys.executable, "-m", "petool", "serve", "--data-dir", str(data), "--port", str(port),
-            "--workers", str(workers), "--backend", backend, "--rate-limit", "0"]
+    args = [
+        sys.executable,
+        "-m",
+        "petool",
+        "serve",
+        "--data-dir",
+        str(data),
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--backend",
+        backend,
+        "--rate-limit",
+        "0",
+    ]
     if db:
         args += ["--db", db]
     if upstream:
@@ -134,8 +173,9 @@ def make_key(data: Path, db: str | None) -> str:
     args = [sys.executable, "-m", "petool", "serve", "--data-dir", str(data)]
     if db:
         args += ["--db", db]
-    out = subprocess.run([*args, "keys", "create", "--tenant", "bench"], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [*args, "keys", "create", "--tenant", "bench"], check=True, capture_output=True, text=True
+    )
     return out.stdout.strip().splitlines()[-1]
 
 
@@ -146,25 +186,31 @@ def _ms(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000, 1)
 
 
-async def load(
-    url: str, key: str, n: int, concurrency: int, workers: int = 1
-) -> dict[str, object]:
+async def load(url: str, key: str, n: int, concurrency: int, workers: int = 1) -> dict[str, object]:
     headers = {"Authorization": f"Bearer {key}"}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency,
-                          keepalive_expiry=5.0)
+    limits = httpx.Limits(
+        max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=5.0
+    )
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=300, limits=limits) as c:
         selections: list[str] = []
 
         async def select(user: str) -> httpx.Response:
-            resp = await c.post("/v1/select", json={
-                "user_id": user, "instruction": "weather in Oslo", "toolset_id": "bench"})
+            resp = await c.post(
+                "/v1/select",
+                json={"user_id": user, "instruction": "weather in Oslo", "toolset_id": "bench"},
+            )
             if resp.status_code == 200:
                 selections.append(resp.json()["selection_id"])
             return resp
 
         async def proxy(user: str, stream: bool) -> httpx.Response:
-            body = {"model": "m", "user": user, "tools": OPENAI_TOOLS, "stream": stream,
-                    "messages": [{"role": "user", "content": "weather in Bergen"}]}
+            body = {
+                "model": "m",
+                "user": user,
+                "tools": OPENAI_TOOLS,
+                "stream": stream,
+                "messages": [{"role": "user", "content": "weather in Bergen"}],
+            }
             resp = await c.post("/v1/chat/completions", json=body)
             sid = resp.headers.get("x-petool-selection-id")
             if sid:
@@ -175,8 +221,15 @@ async def load(
         # load, the upstream client
         ready = [await c.post("/v1/toolsets", json={"name": "bench", "tools": TOOLS})]
         for u in range(USERS):
-            ready.append(await c.put(f"/v1/users/u{u}", json={
-                "profile": {"budget": ["tight", "any"][u % 2]}, "environment": {"city": "Oslo"}}))
+            ready.append(
+                await c.put(
+                    f"/v1/users/u{u}",
+                    json={
+                        "profile": {"budget": ["tight", "any"][u % 2]},
+                        "environment": {"city": "Oslo"},
+                    },
+                )
+            )
         for resp in ready:
             if resp.status_code not in (200, 201):
                 raise SystemExit(f"set-up failed: {resp.status_code} {resp.text[:300]}")
@@ -185,8 +238,13 @@ async def load(
         while rounds < 30:
             rounds += 1
             t = time.perf_counter()
-            batch = await asyncio.gather(*(f(f"u{u}") for u in range(8 * workers)
-                                           for f in (select, lambda u: proxy(u, False))))
+            batch = await asyncio.gather(
+                *(
+                    f(f"u{u}")
+                    for u in range(8 * workers)
+                    for f in (select, lambda u: proxy(u, False))
+                )
+            )
             bad = [r for r in batch if r.status_code != 200]
             if bad:
                 raise SystemExit(f"warm-up failed: {bad[0].status_code} {bad[0].text[:300]}")
@@ -208,13 +266,31 @@ async def load(
                     if kind == "select":
                         resp = await select(user)
                     elif kind == "interactions":
-                        resp = await c.post(f"/v1/users/{user}/interactions", json={"items": [
-                            {"id": f"{i}-{k}", "instruction": f"weather in city {k}",
-                             "call": {"tool": f"tool_{(i + k) % 6}", "arguments": {"city": "x"}},
-                             "rating": rng.choice([1, -1])} for k in range(3)]})
+                        resp = await c.post(
+                            f"/v1/users/{user}/interactions",
+                            json={
+                                "items": [
+                                    {
+                                        "id": f"{i}-{k}",
+                                        "instruction": f"weather in city {k}",
+                                        "call": {
+                                            "tool": f"tool_{(i + k) % 6}",
+                                            "arguments": {"city": "x"},
+                                        },
+                                        "rating": rng.choice([1, -1]),
+                                    }
+                                    for k in range(3)
+                                ]
+                            },
+                        )
                     elif kind == "feedback":
-                        resp = await c.post("/v1/feedback", json={
-                            "selection_id": rng.choice(selections), "rating": rng.choice([1, -1])})
+                        resp = await c.post(
+                            "/v1/feedback",
+                            json={
+                                "selection_id": rng.choice(selections),
+                                "rating": rng.choice([1, -1]),
+                            },
+                        )
                     elif kind == "proxy":
                         stream = i % 3 == 0
                         resp = await proxy(user, stream)
@@ -233,12 +309,20 @@ async def load(
         await asyncio.gather(*(one(i, k) for i, k in enumerate(kinds)))
         wall = time.perf_counter() - start_t
     every = [x for values in lat.values() for x in values]
-    return {"requests": n, "concurrency": concurrency, "warm_up_rounds": rounds,
-            "seconds": round(wall, 2),
-            "req_per_s": round(n / wall, 1), "p50_ms": _ms(every, 0.5),
-            "p99_ms": _ms(every, 0.99), "errors": errors, "error_count": sum(errors.values()),
-            "by_kind": {k: {"n": len(v), "p50_ms": _ms(v, 0.5), "p99_ms": _ms(v, 0.99)}
-                        for k, v in lat.items()}}
+    return {
+        "requests": n,
+        "concurrency": concurrency,
+        "warm_up_rounds": rounds,
+        "seconds": round(wall, 2),
+        "req_per_s": round(n / wall, 1),
+        "p50_ms": _ms(every, 0.5),
+        "p99_ms": _ms(every, 0.99),
+        "errors": errors,
+        "error_count": sum(errors.values()),
+        "by_kind": {
+            k: {"n": len(v), "p50_ms": _ms(v, 0.5), "p99_ms": _ms(v, 0.99)} for k, v in lat.items()
+        },
+    }
 
 
 async def write_until_killed(url: str, key: str, proc: subprocess.Popen, after: float) -> set[str]:
@@ -255,8 +339,10 @@ async def write_until_killed(url: str, key: str, proc: subprocess.Popen, after: 
                 if time.monotonic() > stop and proc.poll() is None:
                     proc.send_signal(signal.SIGKILL)
                 try:
-                    r = await c.post("/v1/users/k/interactions", json={"items": [
-                        {"id": cid, "call": {"tool": "t", "arguments": {}}}]})
+                    r = await c.post(
+                        "/v1/users/k/interactions",
+                        json={"items": [{"id": cid, "call": {"tool": "t", "arguments": {}}}]},
+                    )
                 except httpx.HTTPError:
                     return
                 if r.status_code == 200:
@@ -291,8 +377,13 @@ def kill_check(data: Path, db: str | None, after: float = 3.0) -> dict[str, obje
         proc2.send_signal(signal.SIGTERM)
         proc2.wait()
     stored = set(ids)
-    return {"acknowledged": len(acked), "stored": len(ids), "missing": len(acked - stored),
-            "duplicates": len(ids) - len(stored), "ok": acked <= stored and len(ids) == len(stored)}
+    return {
+        "acknowledged": len(acked),
+        "stored": len(ids),
+        "missing": len(acked - stored),
+        "duplicates": len(ids) - len(stored),
+        "ok": acked <= stored and len(ids) == len(stored),
+    }
 
 
 def run_load(data: Path, db: str | None, args: argparse.Namespace) -> dict[str, object]:
@@ -330,9 +421,14 @@ def main() -> None:
             result = kill_check(data, db, args.kill_after)
         else:
             result = run_load(data, db, args)
-    result.update(what=args.what, db="postgresql" if db else "sqlite", workers=args.workers,
-                  backend=args.backend if args.what == "load" else "random",
-                  cpus=os.cpu_count(), total_s=round(time.perf_counter() - t0, 1))
+    result.update(
+        what=args.what,
+        db="postgresql" if db else "sqlite",
+        workers=args.workers,
+        backend=args.backend if args.what == "load" else "random",
+        cpus=os.cpu_count(),
+        total_s=round(time.perf_counter() - t0, 1),
+    )
     shutil.rmtree(data, ignore_errors=True)
     print(json.dumps(result))
 

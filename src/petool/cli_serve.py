@@ -28,12 +28,16 @@ def _settings(data_dir: Path, db: str | None, **extra: Any) -> ServeSettings:
     try:
         from petool.serve.settings import ServeSettings
     except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ConfigError(f"petool serve needs the [serve] extra ({exc.name} missing): "
-                          "pip install 'petool[serve]'") from None
-    if db is not None and not db.startswith(("sqlite+aiosqlite", "postgresql+asyncpg",
-                                             "postgresql+psycopg")):
-        raise ConfigError("--db: expected sqlite+aiosqlite://…, postgresql+asyncpg://… "
-                          "or postgresql+psycopg://…")
+        raise ConfigError(
+            f"petool serve needs the [serve] extra ({exc.name} missing): "
+            "pip install 'petool[serve]'"
+        ) from None
+    if db is not None and not db.startswith(
+        ("sqlite+aiosqlite", "postgresql+asyncpg", "postgresql+psycopg")
+    ):
+        raise ConfigError(
+            "--db: expected sqlite+aiosqlite://…, postgresql+asyncpg://… or postgresql+psycopg://…"
+        )
     return ServeSettings(data_dir=data_dir, db=db, **extra)
 
 
@@ -64,23 +68,36 @@ def serve(
         return
     import os
 
-    settings = _settings(data_dir, db, backend=backend, rate_limit=rate_limit, burst=burst,
-                         max_body=max_body, upstream=upstream, upstream_model=upstream_model,
-                         upstream_timeout=upstream_timeout, proxy_top_k=proxy_top_k,
-                         upstream_key=os.environ.get("PETOOL_UPSTREAM_API_KEY"))
+    settings = _settings(
+        data_dir,
+        db,
+        backend=backend,
+        rate_limit=rate_limit,
+        burst=burst,
+        max_body=max_body,
+        upstream=upstream,
+        upstream_model=upstream_model,
+        upstream_timeout=upstream_timeout,
+        proxy_top_k=proxy_top_k,
+        upstream_key=os.environ.get("PETOOL_UPSTREAM_API_KEY"),
+    )
     from petool.serve.db import is_sqlite
     from petool.serve.migrate import upgrade
 
     if is_sqlite(settings.url):
         if workers > 1:
-            raise ConfigError("--workers > 1 needs PostgreSQL (--db postgresql+asyncpg://…): "
-                              "SQLite has one writer")
+            raise ConfigError(
+                "--workers > 1 needs PostgreSQL (--db postgresql+asyncpg://…): "
+                "SQLite has one writer"
+            )
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
         upgrade(settings.url)
     except Exception as exc:
-        raise ConfigError(f"database {settings.url.split('@')[-1]}: {type(exc).__name__}: "
-                          f"{str(exc).splitlines()[0][:200]}") from None
+        raise ConfigError(
+            f"database {settings.url.split('@')[-1]}: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:200]}"
+        ) from None
     if migrate:
         typer.echo("database at the newest schema")
         return
@@ -95,11 +112,18 @@ def serve(
 
     settings = settings.model_copy(update={"migrate": False})
     settings.to_env()
-    uvicorn.run("petool.serve.app:app_from_env", factory=True, host=host, port=port,
-                workers=workers, access_log=False, timeout_graceful_shutdown=10,
-                # longer than clients' pool expiry (httpx: 5 s), so a client never sends on a
-                # connection the server is closing at that moment
-                timeout_keep_alive=int(keep_alive))
+    uvicorn.run(
+        "petool.serve.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+        # longer than clients' pool expiry (httpx: 5 s), so a client never sends on a
+        # connection the server is closing at that moment
+        timeout_keep_alive=int(keep_alive),
+    )
 
 
 @keys_app.command("create")

@@ -54,16 +54,20 @@ class Live:
     server: Any = field(repr=False, default=None)
 
     def client(self, key_index: int = 0) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=60,
-                            headers={"Authorization": f"Bearer {self.keys[key_index]}"})
+        return httpx.Client(
+            base_url=self.url,
+            timeout=60,
+            headers={"Authorization": f"Bearer {self.keys[key_index]}"},
+        )
 
 
 def start_live(settings: ServeSettings, tenants: tuple[str, ...] = ("a", "b")) -> Live:
     keys = make_keys(settings.url, *tenants)
     port = free_port()
     app = create_app(settings)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -48,8 +48,9 @@ def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
     db = None
     if request.param == "postgresql":
         db = fresh_pg_db(request.getfixturevalue("postgres_url"))
-    settings = ServeSettings(data_dir=tmp_path / "data", db=db, backend="random",
-                             rate_limit=0, max_body=200_000)
+    settings = ServeSettings(
+        data_dir=tmp_path / "data", db=db, backend="random", rate_limit=0, max_body=200_000
+    )
     server = start_live(settings)
     yield server
     stop_live(server)

@@ -7,14 +7,24 @@ from typing import Any
 Live = Any
 
 TOOLS = [
-    {"name": "cheap_weather", "description": "Weather forecast for a city",
-     "attributes": {"price": "free", "accuracy": "low"},
-     "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
-                    "required": ["city"]}},
-    {"type": "function", "function": {"name": "pro_weather",
-                                      "description": "Weather forecast for a city, accurate",
-                                      "parameters": {"type": "object",
-                                                     "properties": {"city": {"type": "string"}}}}},
+    {
+        "name": "cheap_weather",
+        "description": "Weather forecast for a city",
+        "attributes": {"price": "free", "accuracy": "low"},
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "pro_weather",
+            "description": "Weather forecast for a city, accurate",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    },
 ]
 
 
@@ -22,25 +32,37 @@ def test_roundtrip(live: Live) -> None:
     with live.client() as c:
         r = c.post("/v1/toolsets", json={"name": "weather", "tools": TOOLS})
         assert r.status_code == 201, r.text
-        assert r.json() == {"toolset_id": "weather@1", "name": "weather", "version": 1,
-                            "tools": 2}
-        assert c.post("/v1/toolsets", json={"name": "weather", "tools": TOOLS}).json()[
-            "version"] == 2
+        assert r.json() == {"toolset_id": "weather@1", "name": "weather", "version": 1, "tools": 2}
+        assert (
+            c.post("/v1/toolsets", json={"name": "weather", "tools": TOOLS}).json()["version"] == 2
+        )
         r = c.put("/v1/users/u1", json={"profile": {"age": 30}, "environment": {"city": "Oslo"}})
         assert r.status_code == 200, r.text
-        items = [{"id": f"i{n}", "instruction": "weather in Oslo",
-                  "call": {"tool": "pro_weather", "arguments": {"city": "Oslo"}}, "rating": 1}
-                 for n in range(3)]
+        items = [
+            {
+                "id": f"i{n}",
+                "instruction": "weather in Oslo",
+                "call": {"tool": "pro_weather", "arguments": {"city": "Oslo"}},
+                "rating": 1,
+            }
+            for n in range(3)
+        ]
         assert c.post("/v1/users/u1/interactions", json={"items": items}).json() == {
-            "created": 3, "duplicates": 0}
+            "created": 3,
+            "duplicates": 0,
+        }
         assert c.post("/v1/users/u1/interactions", json={"items": items}).json() == {
-            "created": 0, "duplicates": 3}
+            "created": 0,
+            "duplicates": 3,
+        }
         page = c.get("/v1/users/u1/history", params={"limit": 2}).json()
         assert [i["client_id"] for i in page["items"]] == ["i0", "i1"]
         rest = c.get("/v1/users/u1/history", params={"cursor": page["next_cursor"]}).json()
         assert [i["client_id"] for i in rest["items"]] == ["i2"] and rest["next_cursor"] is None
-        sel = c.post("/v1/select", json={"user_id": "u1", "instruction": "weather in Bergen",
-                                         "toolset_id": "weather"})
+        sel = c.post(
+            "/v1/select",
+            json={"user_id": "u1", "instruction": "weather in Bergen", "toolset_id": "weather"},
+        )
         assert sel.status_code == 200, sel.text
         body = sel.json()
         assert body["call"]["tool"] in {"cheap_weather", "pro_weather"}
@@ -55,14 +77,22 @@ def test_roundtrip(live: Live) -> None:
         d = c.delete("/v1/users/u1")
         assert d.status_code == 200 and d.json()["deleted"]["interactions"] == 4
         assert c.get("/v1/users/u1/history").status_code == 404
-        assert c.post("/v1/feedback", json={"selection_id": body["selection_id"],
-                                            "rating": 1}).status_code == 404
+        assert (
+            c.post(
+                "/v1/feedback", json={"selection_id": body["selection_id"], "rating": 1}
+            ).status_code
+            == 404
+        )
 
 
 def test_errors_are_clear_4xx(live: Live) -> None:
     with live.client() as c:
-        assert c.post("/v1/select", json={"user_id": "u", "instruction": "x",
-                                          "toolset_id": "nope"}).status_code == 404
+        assert (
+            c.post(
+                "/v1/select", json={"user_id": "u", "instruction": "x", "toolset_id": "nope"}
+            ).status_code
+            == 404
+        )
         r = c.post("/v1/select", json={"user_id": "u", "instruction": "x"})
         assert r.status_code == 400 and "toolset_id or tools" in r.json()["detail"]
         r = c.post("/v1/toolsets", json={"name": "t", "tools": [{"name": ""}]})

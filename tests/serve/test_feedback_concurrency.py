@@ -17,26 +17,32 @@ from petool.serve.db import FeedbackRow, InteractionRow, make_engine
 
 Live = Any
 
-TOOLS = [{"name": "weather", "description": "Weather forecast for a city",
-          "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}]
+TOOLS = [
+    {
+        "name": "weather",
+        "description": "Weather forecast for a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    }
+]
 N = 20
 
 
 async def _rate_all(live: Live, selection_ids: list[str]) -> list[tuple[int, str]]:
     headers = {"Authorization": f"Bearer {live.keys[0]}"}
     limits = httpx.Limits(max_connections=N * 2)
-    async with httpx.AsyncClient(base_url=live.url, headers=headers, timeout=60,
-                                 limits=limits) as c:
+    async with httpx.AsyncClient(
+        base_url=live.url, headers=headers, timeout=60, limits=limits
+    ) as c:
         start = asyncio.Event()
 
         async def rate(sid: str, i: int) -> tuple[int, str]:
             await start.wait()
-            r = await c.post("/v1/feedback", json={"selection_id": sid,
-                                                   "rating": 1 if i % 2 else -1})
+            r = await c.post(
+                "/v1/feedback", json={"selection_id": sid, "rating": 1 if i % 2 else -1}
+            )
             return r.status_code, r.text
 
-        tasks = [asyncio.create_task(rate(sid, i))
-                 for sid in selection_ids for i in range(N)]
+        tasks = [asyncio.create_task(rate(sid, i)) for sid in selection_ids for i in range(N)]
         await asyncio.sleep(0.05)
         start.set()
         return await asyncio.gather(*tasks)
@@ -48,9 +54,12 @@ async def _stored(url: str) -> list[tuple[str, int, int | None, int | None]]:
     try:
         async with engine.connect() as conn:
             rows = await conn.execute(
-                select(FeedbackRow.selection_id, FeedbackRow.rating, FeedbackRow.interaction_id,
-                       InteractionRow.rating)
-                .outerjoin(InteractionRow, InteractionRow.id == FeedbackRow.interaction_id)
+                select(
+                    FeedbackRow.selection_id,
+                    FeedbackRow.rating,
+                    FeedbackRow.interaction_id,
+                    InteractionRow.rating,
+                ).outerjoin(InteractionRow, InteractionRow.id == FeedbackRow.interaction_id)
             )
             return [tuple(r) for r in rows]  # type: ignore[misc]
     finally:
@@ -62,14 +71,17 @@ def test_concurrent_feedback_on_one_selection(live: Live) -> None:
         assert c.post("/v1/toolsets", json={"name": "w", "tools": TOOLS}).status_code == 201
         sids = []
         for _ in range(3):
-            r = c.post("/v1/select", json={"user_id": "u", "instruction": "weather in Oslo",
-                                           "toolset_id": "w"})
+            r = c.post(
+                "/v1/select",
+                json={"user_id": "u", "instruction": "weather in Oslo", "toolset_id": "w"},
+            )
             assert r.status_code == 200, r.text
             assert r.json()["call"] is not None
             sids.append(r.json()["selection_id"])
     results = asyncio.run(_rate_all(live, sids))
     assert [code for code, _ in results] == [200] * len(results), [
-        r for r in results if r[0] != 200][:3]
+        r for r in results if r[0] != 200
+    ][:3]
     with live.client() as c:
         items = c.get("/v1/users/u/history", params={"limit": 200}).json()["items"]
         fb = [i for i in items if i["source"] == "feedback"]
@@ -89,6 +101,8 @@ def test_concurrent_feedback_on_one_selection(live: Live) -> None:
         items2 = c.get("/v1/users/u/history", params={"limit": 200}).json()["items"]
         fb2 = [i for i in items2 if i["source"] == "feedback"]
         assert len(fb2) == len(sids) and {i["rating"] for i in fb2} == {-1}
-        ids = {r.json()["interaction_id"] for r in
-               (c.post("/v1/feedback", json={"selection_id": s, "rating": 1}) for s in sids)}
+        ids = {
+            r.json()["interaction_id"]
+            for r in (c.post("/v1/feedback", json={"selection_id": s, "rating": 1}) for s in sids)
+        }
         assert ids == {i["id"] for i in fb2}

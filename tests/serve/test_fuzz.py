@@ -23,15 +23,22 @@ def test_no_server_error(tmp_path: Path) -> None:
         for op in operations:
 
             @given(case=op.as_strategy())
-            @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck),
-                      database=None)
+            @settings(
+                max_examples=20,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+                database=None,
+            )
             def check(case: Any) -> None:
                 for key in (live.keys[0], "pt_000000000000_wrong"):
                     response = case.call(headers={"Authorization": f"Bearer {key}"})
                     if response.status_code == 503 and "no_upstream" in response.text:
                         continue  # the proxy without --upstream says so (its documented 503)
                     assert response.status_code < 500, (
-                        case.method, case.formatted_path, response.text[:300])
+                        case.method,
+                        case.formatted_path,
+                        response.text[:300],
+                    )
 
             check()
     finally:

@@ -72,8 +72,16 @@ def _handler(up: Upstream) -> type[BaseHTTPRequestHandler]:
             text = _last_user(body)
             if text.startswith("fail "):
                 status = int(text.split()[1])
-                self._json(status, {"error": {"message": f"upstream says {status}",
-                                              "type": "stub", "code": status}})
+                self._json(
+                    status,
+                    {
+                        "error": {
+                            "message": f"upstream says {status}",
+                            "type": "stub",
+                            "code": status,
+                        }
+                    },
+                )
                 return
             if text.startswith("slow"):
                 time.sleep(up.slow_s)
@@ -83,27 +91,57 @@ def _handler(up: Upstream) -> type[BaseHTTPRequestHandler]:
             if not body.get("stream"):
                 message: dict[str, Any] = {"role": "assistant", "content": None if name else "hi"}
                 if name:
-                    message["tool_calls"] = [{"id": "call_1", "type": "function",
-                                              "function": {"name": name, "arguments": args}}]
-                self._json(200, {"id": "chatcmpl-up", "object": "chat.completion",
-                                 "created": 1, "model": body["model"],
-                                 "choices": [{"index": 0, "message": message,
-                                              "finish_reason": "tool_calls" if name else "stop"}],
-                                 "usage": {"prompt_tokens": 5, "completion_tokens": 3,
-                                           "total_tokens": 8},
-                                 "stub_marker": "kept"})
+                    message["tool_calls"] = [
+                        {
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": name, "arguments": args},
+                        }
+                    ]
+                self._json(
+                    200,
+                    {
+                        "id": "chatcmpl-up",
+                        "object": "chat.completion",
+                        "created": 1,
+                        "model": body["model"],
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": message,
+                                "finish_reason": "tool_calls" if name else "stop",
+                            }
+                        ],
+                        "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+                        "stub_marker": "kept",
+                    },
+                )
                 return
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Connection", "close")
             self.end_headers()
-            base = {"id": "chatcmpl-up", "object": "chat.completion.chunk", "created": 1,
-                    "model": body["model"]}
+            base = {
+                "id": "chatcmpl-up",
+                "object": "chat.completion.chunk",
+                "created": 1,
+                "model": body["model"],
+            }
             deltas: list[dict[str, Any]] = [{"role": "assistant", "content": None}]
             if name:
                 half = len(args) // 2
-                deltas.append({"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
-                                               "function": {"name": name, "arguments": ""}}]})
+                deltas.append(
+                    {
+                        "tool_calls": [
+                            {
+                                "index": 0,
+                                "id": "call_1",
+                                "type": "function",
+                                "function": {"name": name, "arguments": ""},
+                            }
+                        ]
+                    }
+                )
                 for part in (args[:half], args[half:]):
                     deltas.append({"tool_calls": [{"index": 0, "function": {"arguments": part}}]})
             else:
@@ -111,8 +149,7 @@ def _handler(up: Upstream) -> type[BaseHTTPRequestHandler]:
             for i, delta in enumerate(deltas):
                 last = i == len(deltas) - 1
                 finish = ("tool_calls" if name else "stop") if last else None
-                chunk = {**base, "choices": [{"index": 0, "delta": delta,
-                                              "finish_reason": finish}]}
+                chunk = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
                 self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
                 self.wfile.flush()
             self.wfile.write(b"data: [DONE]\n\n")

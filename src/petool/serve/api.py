@@ -27,8 +27,10 @@ Svc = Annotated[SelectionService, Depends(get_service)]
 Auth = Annotated[Caller, Depends(authenticate)]
 UserId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:@\-]+$")]
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "bad input"}, 401: {"description": "bad key"},
-    404: {"description": "not found"}, 429: {"description": "rate limited"},
+    400: {"description": "bad input"},
+    401: {"description": "bad key"},
+    404: {"description": "not found"},
+    429: {"description": "rate limited"},
 }
 
 
@@ -74,8 +76,14 @@ async def delete_user(user_id: UserId, caller: Auth, svc: Svc) -> Deleted:
 async def select_tool(body: SelectIn, caller: Auth, svc: Svc, request: Request) -> Selection:
     """The call this user would want for the instruction, with ranked alternatives."""
     result = await svc.select(
-        caller.tenant_id, body.user_id, body.instruction, toolset_id=body.toolset_id,
-        tools=body.tools, candidates=body.candidates, backend=body.backend, top_k=body.top_k,
+        caller.tenant_id,
+        body.user_id,
+        body.instruction,
+        toolset_id=body.toolset_id,
+        tools=body.tools,
+        candidates=body.candidates,
+        backend=body.backend,
+        top_k=body.top_k,
     )
     request.app.state.metrics.selections.labels(result.backend, result.status).inc()
     return result

@@ -46,7 +46,8 @@ async def authenticate(
         state.key_cache[digest] = found
     caller = Caller(tenant_id=found[0], key_id=found[1])
     if not state.rate_limits.allow(caller.key_id):
-        raise HTTPException(429, "rate limit exceeded for this API key",
-                            headers={"Retry-After": "1"})
+        raise HTTPException(
+            429, "rate limit exceeded for this API key", headers={"Retry-After": "1"}
+        )
     request.state.tenant_id = caller.tenant_id
     return caller

@@ -46,8 +46,11 @@ def build_server(service: SelectionService, tenant_id: int | Callable[[Any], int
 
     from mcp.server.mcpserver import MCPServer
 
-    server = MCPServer(name="petool", instructions="Personalized tool selection: pick the tool "
-                       "this user would want, record their tool use and their ratings.")
+    server = MCPServer(
+        name="petool",
+        instructions="Personalized tool selection: pick the tool "
+        "this user would want, record their tool use and their ratings.",
+    )
 
     @server.tool()
     async def select_tool(
@@ -60,8 +63,15 @@ def build_server(service: SelectionService, tenant_id: int | Callable[[Any], int
         ctx: Context = None,  # type: ignore[assignment]
     ) -> dict[str, Any]:
         """Choose and fill the tool call this user would want for the instruction."""
-        sel = await service.select(tenant(ctx), user_id, instruction, toolset_id=toolset_id,
-                                   tools=tools, candidates=candidates, top_k=max(1, top_k))
+        sel = await service.select(
+            tenant(ctx),
+            user_id,
+            instruction,
+            toolset_id=toolset_id,
+            tools=tools,
+            candidates=candidates,
+            top_k=max(1, top_k),
+        )
         return sel.model_dump(mode="json", exclude={"explanation"})
 
     @server.tool()
@@ -75,14 +85,20 @@ def build_server(service: SelectionService, tenant_id: int | Callable[[Any], int
         ctx: Context = None,  # type: ignore[assignment]
     ) -> dict[str, Any]:
         """Store one past tool use of the user (rating +1 / -1 / none; ``id`` deduplicates)."""
-        item = InteractionIn(id=id, instruction=instruction, rating=rating,
-                             call=ToolCall(tool=tool, arguments=arguments or {}))
+        item = InteractionIn(
+            id=id,
+            instruction=instruction,
+            rating=rating,
+            call=ToolCall(tool=tool, arguments=arguments or {}),
+        )
         counts = await service.record_interactions(tenant(ctx), user_id, [item])
         return counts.model_dump()
 
     @server.tool()
     async def record_feedback(
-        selection_id: str, rating: int, ctx: Context = None  # type: ignore[assignment]
+        selection_id: str,
+        rating: int,
+        ctx: Context = None,  # type: ignore[assignment]
     ) -> dict[str, Any]:
         """Rate a served selection (+1 liked, -1 disliked); it joins the user's history."""
         out = await service.record_feedback(tenant(ctx), selection_id, rating)
@@ -112,8 +128,11 @@ class _BearerAuth:
         if auth.lower().startswith("bearer "):
             found = await lookup_key(self.state.sessions, auth[7:].strip())
         if found is None:
-            await JSONResponse({"detail": "missing or invalid bearer API key"}, 401,
-                               headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
+            await JSONResponse(
+                {"detail": "missing or invalid bearer API key"},
+                401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )(scope, receive, send)
             return
         scope.setdefault("state", {})[TENANT_KEY] = found[0]
         await self.app(scope, receive, send)
@@ -125,8 +144,9 @@ def mount(app: Any) -> None:
         server = build_server(app.state.service, _http_tenant)
     except ImportError:  # pragma: no cover - without the mcp package the app has no /mcp
         return
-    sub = server.streamable_http_app(streamable_http_path="/", stateless_http=True,
-                                     json_response=True)
+    sub = server.streamable_http_app(
+        streamable_http_path="/", stateless_http=True, json_response=True
+    )
     app.mount(MCP_PATH, _BearerAuth(sub, app.state))
     outer = app.router.lifespan_context
 
@@ -164,9 +184,11 @@ def run_stdio(settings: Any, tenant: str) -> None:
 
     async def main() -> None:
         engine = make_engine(settings.url)
-        service = SelectionService(async_sessionmaker(engine, expire_on_commit=False),
-                                   default_backend=settings.backend,
-                                   serialize_writes=is_sqlite(settings.url))
+        service = SelectionService(
+            async_sessionmaker(engine, expire_on_commit=False),
+            default_backend=settings.backend,
+            serialize_writes=is_sqlite(settings.url),
+        )
         try:
             server = build_server(service, await tenant_id_of(service, tenant))
             await server.run_stdio_async()

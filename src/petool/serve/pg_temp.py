@@ -57,16 +57,47 @@ def throwaway_postgres(max_connections: int = 300) -> Iterator[str]:
             prefix = ["runuser", "-u", "postgres", "--"]
         data = os.path.join(root, "data")
         port = _free_port()
-        subprocess.run([*prefix, str(bindir / "initdb"), "-D", data, "-U", "postgres",
-                        "--auth=trust", "-E", "UTF8"], check=True, capture_output=True)
-        opts = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1"
-                f" -c max_connections={max_connections} -c fsync=on")
-        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", data, "-o", opts, "-w",
-                        "-l", os.path.join(root, "log"), "start"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                *prefix,
+                str(bindir / "initdb"),
+                "-D",
+                data,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        opts = (
+            f"-p {port} -k {root} -c listen_addresses=127.0.0.1"
+            f" -c max_connections={max_connections} -c fsync=on"
+        )
+        subprocess.run(
+            [
+                *prefix,
+                str(bindir / "pg_ctl"),
+                "-D",
+                data,
+                "-o",
+                opts,
+                "-w",
+                "-l",
+                os.path.join(root, "log"),
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+        )
         try:
             yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
         finally:
-            subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", data, "-m", "fast", "stop"],
-                           capture_output=True)
+            subprocess.run(
+                [*prefix, str(bindir / "pg_ctl"), "-D", data, "-m", "fast", "stop"],
+                capture_output=True,
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)

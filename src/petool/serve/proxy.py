@@ -219,8 +219,12 @@ async def _personalize(
 
 
 async def _record(
-    svc: SelectionService, tenant: int, body: dict[str, Any], original: list[Any],
-    call: ToolCall | None, alternatives: list[dict[str, Any]],
+    svc: SelectionService,
+    tenant: int,
+    body: dict[str, Any],
+    original: list[Any],
+    call: ToolCall | None,
+    alternatives: list[dict[str, Any]],
 ) -> str | None:
     user = body.get("user")
     if not isinstance(user, str) or not user or not body.get("tools"):
@@ -243,8 +247,9 @@ def _upstream_error(exc: Exception) -> JSONResponse:
         if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
             return JSONResponse(payload, exc.status_code)
         return _error(exc.status_code, exc.response.text[:500] or str(exc), "upstream_error")
-    return _error(502, f"the upstream could not be reached ({type(exc).__name__})",
-                  "upstream_unreachable")
+    return _error(
+        502, f"the upstream could not be reached ({type(exc).__name__})", "upstream_unreachable"
+    )
 
 
 @router.post("/v1/chat/completions", responses={502: {}, 503: {}, 504: {}})
@@ -258,8 +263,9 @@ async def chat_completions(
 
     settings = request.app.state.settings
     if not settings.upstream:
-        return _error(503, "no upstream configured: start petool serve with --upstream URL",
-                      "no_upstream")
+        return _error(
+            503, "no upstream configured: start petool serve with --upstream URL", "no_upstream"
+        )
     try:
         body = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError):
@@ -287,13 +293,16 @@ async def chat_completions(
         try:
             payload = json.loads(content)
         except ValueError:
-            return _error(502, "the upstream answered with a body that is not JSON",
-                          "upstream_error")
-        sid = await _record(svc, caller.tenant_id, body, original,
-                            call_of_completion(payload), alternatives)
+            return _error(
+                502, "the upstream answered with a body that is not JSON", "upstream_error"
+            )
+        sid = await _record(
+            svc, caller.tenant_id, body, original, call_of_completion(payload), alternatives
+        )
         headers = {SELECTION_HEADER: sid} if sid else {}
-        return Response(content, raw.http_response.status_code, headers,
-                        media_type="application/json")
+        return Response(
+            content, raw.http_response.status_code, headers, media_type="application/json"
+        )
     manager = client.chat.completions.with_streaming_response.create(stream=True, **kwargs)
     try:
         upstream = await manager.__aenter__()
@@ -309,11 +318,13 @@ async def chat_completions(
         finally:
             # The client may hang up right after [DONE], cancelling this generator: the record
             # runs as its own task so it is stored either way.
-            task = asyncio.create_task(_record(svc, caller.tenant_id, body, original,
-                                               assembled.call(), alternatives))
+            task = asyncio.create_task(
+                _record(svc, caller.tenant_id, body, original, assembled.call(), alternatives)
+            )
             _PENDING.add(task)
             task.add_done_callback(_PENDING.discard)
             await asyncio.shield(manager.__aexit__(None, None, None))
 
-    return StreamingResponse(relay(), upstream.http_response.status_code,
-                             media_type="text/event-stream")
+    return StreamingResponse(
+        relay(), upstream.http_response.status_code, media_type="text/event-stream"
+    )

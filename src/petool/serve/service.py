@@ -460,8 +460,9 @@ class SelectionService:
         spec = backend or self.default_backend
         context = await self.user_context(tenant_id, user_id)
         names = [t.name for t in tools]
-        task = Task(id=f"shortlist-{uuid.uuid4()}", instruction=instruction, user=context,
-                    candidates=names)
+        task = Task(
+            id=f"shortlist-{uuid.uuid4()}", instruction=instruction, user=context, candidates=names
+        )
         call, _status, explanation = await self._rank(spec, tools, task)
         by_name = {t.name: t for t in tools}
         alts = _alternatives(explanation, call, len(tools))

@@ -25,8 +25,12 @@ class ServeSettings(BaseModel):
     upstream_key: str | None = Field(default=None, repr=False)
     upstream_model: str | None = None
     upstream_timeout: float = Field(default=60.0, gt=0, description="seconds per upstream call")
-    proxy_top_k: int = Field(default=8, ge=1, le=500,
-                             description="tools the proxy keeps (header x-petool-top-k overrides)")
+    proxy_top_k: int = Field(
+        default=8,
+        ge=1,
+        le=500,
+        description="tools the proxy keeps (header x-petool-top-k overrides)",
+    )
 
     @property
     def url(self) -> str:

@@ -50,7 +50,11 @@ _ADULT_JOBS = (
     ("Cashier", ("0-5k",), "High school"),
     ("Lawyer", ("10k-50k", ">50k"), "Master's degree"),
 )
-_COLLEGE = ("Undergraduate student", ("0-5k",), "Studying for a bachelor's degree")
+_COLLEGE: tuple[str, tuple[str, ...], str] = (
+    "Undergraduate student",
+    ("0-5k",),
+    "Studying for a bachelor's degree",
+)
 _RETIRED = (
     ("Retired teacher", ("5k-10k",), "Bachelor's degree"),
     ("Retired factory worker", ("0-5k",), "Middle school"),
