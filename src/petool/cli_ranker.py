@@ -18,12 +18,13 @@ import typer
 from rich.console import Console
 
 from petool.errors import ConfigError
+from petool.schema import Suite
 
 ranker_app = typer.Typer(help="The learned personalized ranker: train a model.")
 err_console = Console(stderr=True)
 
 
-def _load(spec: str) -> tuple[str, object]:
+def _load(spec: str) -> tuple[str, Suite]:
     from petool.suites.registry import load_suite
 
     name, sep, data = spec.partition("=")
@@ -49,7 +50,6 @@ def train_cmd(
 ) -> None:
     """Train the ranker on the suites' train splits; same data and seed give the same bytes."""
     from petool.ranker.training import TrainConfig, train_ranker
-    from petool.schema import Suite
     from petool.suites.transforms import SuiteTransforms, apply_transforms
 
     started = time.perf_counter()
@@ -60,7 +60,6 @@ def train_cmd(
         raise ConfigError(f"--also-masked {unknown[0]}: not one of the --suite values")
     for spec in suite:
         label, data = _load(spec)
-        assert isinstance(data, Suite)
         loaded.append((label, data))
         if spec in masked:
             masked_suite, _ = apply_transforms(data, [], SuiteTransforms(mask_attributes=True))

@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 from petool.embedding import MODEL_NAME, TextEncoder
 from petool.errors import InputError
 from petool.ranker.features import FEATURES, FeatureBuilder, TaskFeatures
-from petool.ranker.model import PersonalizedRanker, RankerConfig, Ranking
+from petool.ranker.model import PersonalizedRanker, RankerConfig, Ranking, RankingMethods
 from petool.schema import Task, Tool
 
 FORMAT = "petool-learned-ranker"
@@ -125,7 +125,7 @@ def _booster(text: str) -> Any:
     return lgb.Booster(model_str=text)
 
 
-class LearnedRanker:
+class LearnedRanker(RankingMethods):
     """Ranks with a trained :class:`RankerModel` over one toolset.
 
     Args:
@@ -210,16 +210,6 @@ class LearnedRanker:
         tool = self.zero_shot.tool(ranking.choice) or Tool(name=ranking.choice)
         ranking.arguments = self.zero_shot.fill(tool, task)
         return ranking
-
-    def rank(self, task: Task) -> Ranking:
-        return self.rank_batch([task])[0]
-
-    def explain(self, task: Task) -> dict[str, Any]:
-        """The full decision of one task, JSON-ready (as the zero-shot ranker's ``explain``)."""
-        return self.rank(task).to_dict()
-
-    def predict(self, tasks: Sequence[Task]) -> list[str]:
-        return [r.answer_text() for r in self.rank_batch(tasks)]
 
     def config_dict(self) -> dict[str, Any]:
         return {

@@ -134,7 +134,27 @@ class Ranking:
         }
 
 
-class PersonalizedRanker:
+class RankingMethods:
+    """``rank``, ``explain`` and ``predict`` of a ranker, on top of its ``rank_batch``."""
+
+    def rank_batch(self, tasks: Sequence[Task]) -> list[Ranking]:
+        raise NotImplementedError
+
+    def rank(self, task: Task) -> Ranking:
+        """Rank one task's candidates."""
+        return self.rank_batch([task])[0]
+
+    def explain(self, task: Task) -> dict[str, Any]:
+        """The whole decision of one task, JSON-ready: per-candidate scores, the arguments
+        and their sources, the explanation."""
+        return self.rank(task).to_dict()
+
+    def predict(self, tasks: Sequence[Task]) -> list[str]:
+        """The unified answer text of each task."""
+        return [r.answer_text() for r in self.rank_batch(tasks)]
+
+
+class PersonalizedRanker(RankingMethods):
     """Zero-shot personalized tool ranker over one toolset.
 
     Args:
@@ -312,18 +332,6 @@ class PersonalizedRanker:
             instruction_vecs = self.encoder.encode([t.instruction for t in tasks])
         vecs = instruction_vecs
         return [self._rank(task, vec) for task, vec in zip(tasks, vecs, strict=True)]
-
-    def rank(self, task: Task) -> Ranking:
-        """Rank one task's candidates."""
-        return self.rank_batch([task])[0]
-
-    def explain(self, task: Task) -> dict[str, Any]:
-        """Per-candidate relevance, preference, habit and total scores for one task."""
-        return self.rank(task).to_dict()
-
-    def predict(self, tasks: Sequence[Task]) -> list[str]:
-        """The unified answer text of each task."""
-        return [r.answer_text() for r in self.rank_batch(tasks)]
 
     def _rank(self, task: Task, instruction_vec: NDArray[np.float32]) -> Ranking:
         cfg = self.config
