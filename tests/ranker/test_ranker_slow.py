@@ -12,7 +12,7 @@ from ranker_helpers import CANDIDATES, past, toolset, weather_task
 
 from petool.backends.ranker_backend import RankerBackend
 from petool.backends.registry import make_backend
-from petool.embedding import MODEL_NAME, Embedder
+from petool.embedding import MODEL_NAME, Embedder, encode_one, load_model
 from petool.errors import BackendError, ConfigError, InputError
 from petool.ranker import PersonalizedRanker, RankerConfig
 from petool.schema import Suite, SuiteInfo, Task, UserContext
@@ -38,6 +38,23 @@ def test_embedder_is_offline_normalised_and_memoised(minilm: Embedder):
     assert np.array_equal(first[0], first[2])
     assert np.array_equal(minilm.encode(["stock prices"])[0], first[1])
     assert minilm.encode([]).shape == (0, 384)
+
+
+@pytest.mark.parametrize(
+    "text", ["Convert 100 USD to EUR", "x", "", "long " * 600, "Ünïcode — 東京 weather?"]
+)
+def test_one_text_path_gives_the_vector_encode_gives(text: str):
+    model = load_model("cpu")
+    batch = model.encode(
+        [text],
+        batch_size=64,
+        convert_to_numpy=True,
+        normalize_embeddings=True,
+        show_progress_bar=False,
+    )
+    assert np.array_equal(encode_one(model, text), batch[0])
+    fresh = Embedder()  # a memo miss of one text takes the one-text path
+    assert np.array_equal(fresh.encode([text])[0], batch[0])
 
 
 @pytest.mark.parametrize(
