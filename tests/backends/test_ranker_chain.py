@@ -17,10 +17,11 @@ from petool_test_support import make_tiny_suite, petool
 
 from petool.backends.oracle import OracleBackend
 from petool.backends.ranker_backend import RankerBackend
-from petool.backends.ranker_chain import RankerChainBackend, split_chain_spec
+from petool.backends.ranker_chain import RankerChainBackend, ranked_candidates, split_chain_spec
 from petool.backends.registry import make_backend
 from petool.errors import ConfigError
 from petool.ranker.catalog import open_candidates
+from petool.ranker.model import CandidateScore, Ranking
 from petool.run import evaluate
 from petool.schema import Suite, ToolCall
 from petool.suites.directory import export_suite_dir
@@ -80,6 +81,22 @@ def test_inner_backend_sees_top_k_in_ranker_order_with_evidence() -> None:
         assert "1. Finance.Cheap.convert" in evidence
         assert "The user liked: Finance.Cheap.convert" in evidence
     assert suite.tasks[0].candidates == [t.name for t in suite.tools]  # input untouched
+
+
+def test_candidates_order_by_the_learned_score_when_every_candidate_has_one() -> None:
+    def ranking(scored_all: bool, choice: str | None) -> Ranking:
+        table = [
+            CandidateScore(name="a", relevance=0.9, in_group=True, score=0.1),
+            CandidateScore(name="b", relevance=0.8, in_group=False, score=2.0),
+            CandidateScore(name="c", relevance=0.7, in_group=True, score=0.5),
+            CandidateScore(name="d", relevance=0.95, in_group=False, score=-1.0),
+        ]
+        return Ranking(task_id="t", choice=choice, candidates=table, scored_all=scored_all)
+
+    names = lambda r: [c.name for c in ranked_candidates(r)]  # noqa: E731
+    assert names(ranking(True, "c")) == ["c", "b", "a", "d"]
+    assert names(ranking(True, None)) == ["b", "c", "a", "d"]  # abstained: by score
+    assert names(ranking(False, "a")) == ["a", "c", "d", "b"]  # zero-shot: group, relevance
 
 
 def test_ranker_oracle_end_to_end_counts_what_survives_top_k(tmp_path: Path) -> None:

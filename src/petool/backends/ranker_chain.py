@@ -31,9 +31,20 @@ DEFAULT_TOP_K = 5
 
 
 def ranked_candidates(ranking: Ranking) -> list[CandidateScore]:
-    """The ranking's candidates, best first: the choice, the rest of the functional group by
-    score, then the others by relevance (ties: candidate order)."""
+    """The ranking's candidates, best first (ties: candidate order).
+
+    The learned ranker scores every candidate: the choice, then the others by that score (a
+    request it abstained on keeps the order of its scores). The zero-shot ranker scores only
+    its functional group: the choice, the rest of the group by score, then the others by
+    relevance.
+    """
     table = list(ranking.candidates)
+    if ranking.scored_all:
+        order = sorted(
+            range(len(table)),
+            key=lambda i: (table[i].name != ranking.choice, -table[i].score, i),
+        )
+        return [table[i] for i in order]
     order = sorted(
         range(len(table)),
         key=lambda i: (

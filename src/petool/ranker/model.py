@@ -92,6 +92,7 @@ class CandidateScore:
     preference: float = 0.0
     habit: float = 0.0
     score: float = 0.0
+    fit: float = 0.0  # share of the tool's required parameters the instruction gives
 
 
 @dataclass
@@ -105,6 +106,7 @@ class Ranking:
     preference: dict[str, float] = field(default_factory=dict)
     fallback: str | None = None
     explanation: dict[str, Any] = field(default_factory=dict)
+    scored_all: bool = False  # every candidate's score is comparable (the learned ranker)
 
     def call(self) -> ToolCall | None:
         """The chosen call, or None when there was nothing to choose from."""
@@ -321,19 +323,29 @@ class PersonalizedRanker(RankingMethods):
         return np.asarray(scores - scores.mean(), dtype=np.float64)
 
     def rank_batch(
-        self, tasks: Sequence[Task], instruction_vecs: NDArray[np.float32] | None = None
+        self,
+        tasks: Sequence[Task],
+        instruction_vecs: NDArray[np.float32] | None = None,
+        fill: bool = True,
     ) -> list[Ranking]:
         """Rank every task's candidates (instructions are embedded in one batch, unless the
-        caller passes their vectors)."""
+        caller passes their vectors).
+
+        Args:
+            tasks: the tasks.
+            instruction_vecs: their instructions' vectors, when the caller has them.
+            fill: fill the chosen tool's arguments (a caller that only reads the scores, such
+                as the learned ranker's features, skips it).
+        """
         if not tasks:
             return []
         self._ensure_indexed([c for t in tasks for c in t.candidates])
         if instruction_vecs is None:
             instruction_vecs = self.encoder.encode([t.instruction for t in tasks])
         vecs = instruction_vecs
-        return [self._rank(task, vec) for task, vec in zip(tasks, vecs, strict=True)]
+        return [self._rank(task, vec, fill) for task, vec in zip(tasks, vecs, strict=True)]
 
-    def _rank(self, task: Task, instruction_vec: NDArray[np.float32]) -> Ranking:
+    def _rank(self, task: Task, instruction_vec: NDArray[np.float32], fill: bool) -> Ranking:
         cfg = self.config
         names = list(task.candidates) or [t.name for t in self._tools]
         if not names:
@@ -341,9 +353,9 @@ class PersonalizedRanker(RankingMethods):
         rows = [self._row[n] for n in names]
         cand_vecs = self._vecs[rows]
         relevance = relevance_scores(instruction_vec, cand_vecs)
+        fits = np.asarray([schema_fit(self._tools[r], task.instruction) for r in rows])
         if cfg.fit_weight:
-            fits = [schema_fit(self._tools[r], task.instruction) for r in rows]
-            relevance = relevance + cfg.fit_weight * np.asarray(fits)
+            relevance = relevance + cfg.fit_weight * fits
         group = functional_group(relevance, cand_vecs, cfg.group_margin, cfg.same_functionality_cos)
         history = task.user.history
         weights = recency_weights(history, task.mode, cfg.half_life)
@@ -373,7 +385,9 @@ class PersonalizedRanker(RankingMethods):
         )
         choice = names[group[by_key[0]]]
         table = [
-            CandidateScore(name=n, relevance=float(relevance[i]), in_group=False)
+            CandidateScore(
+                name=n, relevance=float(relevance[i]), in_group=False, fit=float(fits[i])
+            )
             for i, n in enumerate(names)
         ]
         for j, i in enumerate(group):
@@ -381,6 +395,14 @@ class PersonalizedRanker(RankingMethods):
             c.in_group = True
             c.preference, c.habit, c.score = float(pref[j]), float(habit[j]), float(scores[j])
         tool = self._tools[self._row[choice]]
+        if not fill:
+            return Ranking(
+                task_id=task.id,
+                choice=choice,
+                candidates=table,
+                preference=preference,
+                fallback=fallback,
+            )
         arguments = fill_arguments(
             tool,
             task.instruction,
