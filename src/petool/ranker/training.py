@@ -67,9 +67,7 @@ def featurize(
             f"suite '{suite.name}': no '{split}' split to train on (it has {sizes or 'no tasks'})"
         )
     builder.index(suite.tools)
-    feats: list[TaskFeatures] = []
-    for start in range(0, len(tasks), 256):
-        feats += builder.build(tasks[start : start + 256])
+    feats = builder.build(tasks)
     gold_rows: list[int | None] = []
     for task, f in zip(tasks, feats, strict=True):
         gold = task.gold[0].tool if task.gold else None
