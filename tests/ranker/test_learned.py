@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import lightgbm as lgb
+import numpy as np
 import pytest
 from petool_test_support import petool
 from ranker_helpers import BagOfWordsEncoder
 
 from petool.backends.ranker_backend import make_ranker
-from petool.ranker.learned import SHIPPED_MODEL, LearnedRanker, RankerModel
+from petool.ranker.learned import SHIPPED_MODEL, LearnedRanker, PathContributions, RankerModel
 from petool.ranker.model import PersonalizedRanker
 from petool.ranker.training import TrainConfig, pick_threshold, train_ranker
 from petool.schema import Suite, Task
@@ -131,6 +134,33 @@ def test_the_shipped_model_is_the_default_ranker() -> None:
     assert isinstance(make_ranker("zero-shot").ranker, PersonalizedRanker)
     assert make_ranker("zero-shot,half_life=3").ranker.config.half_life == 3.0  # type: ignore[union-attr]
     assert isinstance(make_ranker("half_life=3").ranker, PersonalizedRanker)
+
+
+def test_path_contributions_add_up_to_the_score() -> None:
+    model = RankerModel.load(SHIPPED_MODEL)
+    booster = lgb.Booster(model_str=model.ranker)
+    explain = PathContributions(booster)
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(40, len(model.features)))
+    rows[:, 10] = rng.integers(0, 100, size=40)  # history length: a count
+    contributions = explain(rows)
+    assert contributions.shape == rows.shape
+    np.testing.assert_allclose(contributions.sum(axis=1) + explain.bias, booster.predict(rows))
+    # a feature no split of the path uses contributes nothing
+    used = {i for t in booster.dump_model()["tree_info"] for i in _split_features(t)}
+    unused = [i for i in range(rows.shape[1]) if i not in used]
+    assert all(np.all(contributions[:, i] == 0) for i in unused)
+
+
+def _split_features(tree: dict[str, Any]) -> set[int]:
+    out: set[int] = set()
+    stack = [tree["tree_structure"]]
+    while stack:
+        node = stack.pop()
+        if "split_feature" in node:
+            out.add(int(node["split_feature"]))
+            stack += [node["left_child"], node["right_child"]]
+    return out
 
 
 @pytest.mark.slow
