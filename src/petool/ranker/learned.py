@@ -15,7 +15,7 @@ Why LightGBM's LambdaRank rather than a PyTorch model: the features are few (58)
 heterogeneous and tabular (counts, cosines, flags); gradient-boosted trees learn their
 interactions (a low-income user *and* a cap *and* an amount over it) without scaling, train in
 seconds on two cores, are deterministic with ``deterministic=True``, and give per-feature
-contributions (SHAP values, ``pred_contrib``) for the explanation of each choice.
+contributions along each decision path (:class:`PathContributions`) for each explanation.
 
 Arguments of the chosen tool are filled as the zero-shot ranker fills them (instruction,
 history, profile, environment; :mod:`petool.ranker.arguments`).
