@@ -24,7 +24,7 @@ _DATE_RE = re.compile(
 _NUMBER_RE = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w]|\.\d)")
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Span:
     start: int
     end: int
@@ -104,8 +104,10 @@ def _overlaps(spans: Sequence[tuple[int, int]], start: int, end: int) -> bool:
     return any(start < e and s < end for s, e in spans)
 
 
-def _scan(instruction: str) -> list[_Span]:
-    """Quoted strings, ISO dates and numbers in the instruction, in text order."""
+@lru_cache(maxsize=2048)
+def _scan(instruction: str) -> tuple[_Span, ...]:
+    """Quoted strings, ISO dates and numbers in the instruction, in text order (kept for
+    the instructions seen last: every candidate tool of a task scans the same one)."""
     spans: list[_Span] = []
     taken: list[tuple[int, int]] = []
     for m in _QUOTED_RE.finditer(instruction):
@@ -119,7 +121,7 @@ def _scan(instruction: str) -> list[_Span]:
     for m in _NUMBER_RE.finditer(instruction):
         if not _overlaps(taken, m.start(), m.end()):
             spans.append(_Span(m.start(), m.end(), m.group(0).replace(",", ""), "number"))
-    return sorted(spans, key=lambda s: s.start)
+    return tuple(sorted(spans, key=lambda s: s.start))
 
 
 def _ordered_params(tool: Tool) -> list[str]:
@@ -178,8 +180,8 @@ def from_instruction(tool: Tool, instruction: str) -> dict[str, Any]:
     required = set(tool.required)
     found: dict[str, Any] = {}
     used: list[tuple[int, int]] = []
-    spans = _scan(instruction)
-    quoted = [s for s in spans if s.kind == "quoted"]
+    scanned = _scan(instruction)
+    quoted = [s for s in scanned if s.kind == "quoted"]
     for name in order:
         enum = props[name].get("enum")
         if not isinstance(enum, list) or not enum:
@@ -190,7 +192,7 @@ def from_instruction(tool: Tool, instruction: str) -> dict[str, Any]:
                 found[name] = option
                 used.append((start, end))
                 break
-    spans = [s for s in spans if not _overlaps(used, s.start, s.end)]
+    spans = [s for s in scanned if not _overlaps(used, s.start, s.end)]
     for name in order:
         if name in found:
             continue
