@@ -11,7 +11,9 @@ Groups of features (names in :data:`FEATURES`):
   liked and disliked (functionality and non-functional attribute texts), and the zero-shot
   ranker's preference, habit and total scores;
 * **profile and environment**: similarity of the tool's app/attribute text with the user's
-  profile sentences and environment facts, absolute and relative to its peers;
+  profile sentences and environment facts, absolute and relative to its peers, and per single
+  fact against each sentence of the app text (best match, lead over the peers, margin over
+  their mean);
 * **policy**: whether the app states rules, which the user falls under (minor, elderly, low
   income, body weight), whether the requested amount passes the app's cap, and how close the
   request is to a policy sentence (for the abstention decision).
@@ -97,6 +99,12 @@ FEATURES: tuple[str, ...] = (
     "environment_overlap_rel",
     "has_profile",
     "has_environment",
+    "profile_fact_sim",
+    "profile_fact_sim_rel",
+    "environment_fact_sim",
+    "environment_fact_sim_rel",
+    "fact_margin",
+    "fact_lead",
     # policy
     "policy_rules",
     "minor_hit",
@@ -217,6 +225,106 @@ def profile_sentences(profile: Mapping[str, Any]) -> list[str]:
     return out
 
 
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_CONTINENTS: dict[str, tuple[str, ...]] = {
+    "Europe": (
+        "germany",
+        "france",
+        "spain",
+        "italy",
+        "united kingdom",
+        "uk",
+        "england",
+        "netherlands",
+        "belgium",
+        "austria",
+        "switzerland",
+        "portugal",
+        "ireland",
+        "sweden",
+        "norway",
+        "denmark",
+        "finland",
+        "poland",
+        "greece",
+        "czech republic",
+        "hungary",
+    ),
+    "North America": ("united states", "usa", "us", "canada", "mexico"),
+    "Asia": (
+        "china",
+        "japan",
+        "south korea",
+        "korea",
+        "india",
+        "singapore",
+        "thailand",
+        "vietnam",
+        "indonesia",
+        "malaysia",
+        "philippines",
+    ),
+    "Oceania": ("australia", "new zealand"),
+    "South America": ("brazil", "argentina", "chile", "colombia", "peru"),
+    "Africa": ("south africa", "nigeria", "egypt", "kenya", "morocco"),
+}
+
+
+def app_sentences(text: str) -> list[str]:
+    """An app text split into sentences (each trait of the app is usually one sentence)."""
+    return [p for p in _SENTENCE.split(text) if p.strip()]
+
+
+def _fact_phrase(sentence: str) -> str:
+    """A fact made easier to match with app texts: countries named with their continent,
+    ages with the life stage they imply."""
+    key, _, value = sentence.partition(": ")
+    k, v = key.lower(), value.strip().lower()
+    if k in ("country", "region", "country/region"):
+        for continent, names in _CONTINENTS.items():
+            if v in names:
+                return f"{sentence}, in {continent}"
+    if k == "age" and re.fullmatch(r"\d{1,3}", v):
+        age = int(v)
+        stage = (
+            "a child"
+            if age < 13
+            else "a teenager"
+            if age < 18
+            else "a young adult"
+            if age <= 25
+            else "an adult"
+            if age < 60
+            else "a senior, an older adult"
+        )
+        return f"{sentence}, {stage}"
+    return sentence
+
+
+def fact_sentences(sentences: Sequence[str]) -> list[str]:
+    """Profile or environment sentences as single facts: multi-sentence preferences split,
+    countries and ages phrased as :func:`_fact_phrase` does."""
+    out: list[str] = []
+    for sentence in sentences:
+        _, sep, value = sentence.partition(": ")
+        parts = app_sentences(value if sep else sentence)
+        if len(parts) > 1:
+            out += parts
+        else:
+            out.append(_fact_phrase(sentence))
+    return list(dict.fromkeys(out))
+
+
+def _fact_max(app: Sequence[F32], facts: F32) -> NDArray[np.float64]:
+    """Per candidate and fact: the largest cosine of the fact with one of the app's sentences."""
+    if len(facts) == 0 or not app:
+        return np.zeros((len(app), len(facts)))
+    sizes = [len(a) for a in app]
+    sims = _dots(np.concatenate(list(app)), facts)
+    starts = np.cumsum([0, *sizes[:-1]])
+    return np.asarray(np.maximum.reduceat(sims, starts, axis=0), dtype=np.float64)
+
+
 @dataclass
 class TaskFeatures:
     """The feature matrix of one task's candidates, with the zero-shot ranking behind it."""
@@ -278,6 +386,7 @@ class FeatureBuilder:
         self._endpoints: dict[str, str] = {}
         self._app_vec: dict[str, F32] = {}
         self._policy_vecs: dict[str, F32] = {}
+        self._app_sentence_memo: dict[str, F32] = {}
 
     @property
     def encoder(self) -> Any:
@@ -294,6 +403,7 @@ class FeatureBuilder:
         self._endpoints = {}
         self._app_vec = {}
         self._policy_vecs = {}
+        self._app_sentence_memo = {}
 
     def _app_text(self, name: str) -> str:
         if name not in self._app_texts:
@@ -361,6 +471,9 @@ class FeatureBuilder:
             texts += [self._app_text(n) for n in dict.fromkeys(names + history_tools)]
             texts += profile_sentences(task.user.profile)
             texts += environment_sentences(task.user.environment)
+            texts += fact_sentences(profile_sentences(task.user.profile))
+            texts += fact_sentences(environment_sentences(task.user.environment))
+            texts += [p for n in names for p in app_sentences(self._app_text(n))]
             for n in names:
                 texts += self._policy(self._tool(n))[1]
         self._encode(list(dict.fromkeys(texts)))  # one batched pass; later lookups hit the memo
@@ -431,6 +544,7 @@ class FeatureBuilder:
             x[:, col[f"{kind}_overlap_rel"]] = _relative(overlap, peers)
         x[:, col["has_profile"]] = float(len(profile) > 0)
         x[:, col["has_environment"]] = float(len(environment) > 0)
+        self._fact_features(task, names, peers, x)
 
         facts = profile_facts(task.user.profile)
         amount = requested_amount(task.instruction)
@@ -452,6 +566,41 @@ class FeatureBuilder:
         x[:, col["low_income"]] = facts["low_income"]
         x[:, col["bmi"]] = facts["bmi"]
         return TaskFeatures(names=names, matrix=x, ranking=ranking)
+
+    def _app_sentence_vecs(self, name: str) -> F32:
+        if name not in self._app_sentence_memo:
+            sentences = app_sentences(self._app_text(name)) or [name]
+            self._app_sentence_memo[name] = self._encode(sentences)
+        return self._app_sentence_memo[name]
+
+    def _fact_features(
+        self, task: Task, names: list[str], peers: NDArray[np.bool_], x: NDArray[np.float64]
+    ) -> None:
+        """Per-fact matching: each profile/environment fact against each sentence of the app
+        text, so one matching trait is not diluted by the rest of the app's text."""
+        col = INDEX
+        app = [self._app_sentence_vecs(n) for n in names]
+        per_fact = []
+        for kind, sentences in (
+            ("profile", profile_sentences(task.user.profile)),
+            ("environment", environment_sentences(task.user.environment)),
+        ):
+            m = _fact_max(app, self._encode(fact_sentences(sentences)))
+            best = m.max(axis=1) if m.shape[1] else np.zeros(len(names))
+            x[:, col[f"{kind}_fact_sim"]] = best
+            x[:, col[f"{kind}_fact_sim_rel"]] = _relative(best, peers)
+            per_fact.append(m)
+        m = np.concatenate(per_fact, axis=1)
+        if m.shape[1] == 0:
+            return
+        count = peers.sum(axis=1, keepdims=True)
+        # per fact: the mean among the peers (itself included)
+        mean = np.where(peers[:, :, None], m[None, :, :], 0.0).sum(axis=1) / count
+        x[:, col["fact_margin"]] = np.clip(m - mean, 0.0, None).sum(axis=1)
+        rivals = peers & ~np.eye(len(names), dtype=bool)
+        strongest = np.where(rivals[:, :, None], m[None, :, :], -np.inf).max(axis=1)
+        lead = (m - strongest).max(axis=1)
+        x[:, col["fact_lead"]] = np.where(rivals.any(axis=1), lead, 0.0)
 
     def _history_features(
         self,

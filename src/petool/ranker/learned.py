@@ -11,7 +11,7 @@ text dumps and everything needed to use and reproduce them:
 * ``features``, ``zero_shot`` (the zero-shot ranker's hyperparameters, whose scores are
   features), ``training`` (suites, sizes, seed, LightGBM parameters, petool version).
 
-Why LightGBM's LambdaRank rather than a PyTorch model: the features are few (58),
+Why LightGBM's LambdaRank rather than a PyTorch model: the features are few (64),
 heterogeneous and tabular (counts, cosines, flags); gradient-boosted trees learn their
 interactions (a low-income user *and* a cap *and* an amount over it) without scaling, train in
 seconds on two cores, are deterministic with ``deterministic=True``, and give per-feature
