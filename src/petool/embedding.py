@@ -140,6 +140,33 @@ class Embedder:
             method = model.get_sentence_embedding_dimension
         return int(method())
 
+    def prefetch(self, texts: Sequence[str]) -> None:
+        """What :meth:`encode` does to the memo (one batched pass over the texts it lacks,
+        recency updated), without building the result matrix."""
+        with self._lock:
+            self._embed_missing(texts)
+            for text in texts:
+                self._memo.move_to_end(text)
+            while len(self._memo) > self.memo_size:
+                self._memo.popitem(last=False)
+
+    def _embed_missing(self, texts: Sequence[str]) -> None:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
+        if missing:
+            model = load_model(self.device)
+            if len(missing) == 1:
+                vectors = encode_one(model, missing[0])[None, :]
+            else:
+                vectors = model.encode(
+                    missing,
+                    batch_size=self.batch_size,
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                )
+            for text, vec in zip(missing, np.asarray(vectors, dtype=np.float32), strict=True):
+                self._memo[text] = vec
+
     def encode(self, texts: Sequence[str]) -> Matrix:
         """Embed ``texts`` (batched; memoised per text).
 
@@ -150,21 +177,7 @@ class Embedder:
             A float32 array of shape ``(len(texts), dim)`` with unit-length rows.
         """
         with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
-            if missing:
-                model = load_model(self.device)
-                if len(missing) == 1:
-                    vectors = encode_one(model, missing[0])[None, :]
-                else:
-                    vectors = model.encode(
-                        missing,
-                        batch_size=self.batch_size,
-                        convert_to_numpy=True,
-                        normalize_embeddings=True,
-                        show_progress_bar=False,
-                    )
-                for text, vec in zip(missing, np.asarray(vectors, dtype=np.float32), strict=True):
-                    self._memo[text] = vec
+            self._embed_missing(texts)
             rows = []
             for text in texts:
                 self._memo.move_to_end(text)

@@ -55,6 +55,9 @@ def test_one_text_path_gives_the_vector_encode_gives(text: str):
     assert np.array_equal(encode_one(model, text), batch[0])
     fresh = Embedder()  # a memo miss of one text takes the one-text path
     assert np.array_equal(fresh.encode([text])[0], batch[0])
+    warmed = Embedder()
+    warmed.prefetch([text])  # fills the memo the way encode does, returns nothing
+    assert text in warmed._memo and np.array_equal(warmed.encode([text])[0], batch[0])
 
 
 @pytest.mark.parametrize(

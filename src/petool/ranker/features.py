@@ -465,24 +465,40 @@ class FeatureBuilder:
         instruction_vecs = self._encode([t.instruction for t in tasks])
         rankings = self.zero_shot.rank_batch(tasks, instruction_vecs, fill=False)
         texts: list[str] = []
+        said = []
         for task, ranking in zip(tasks, rankings, strict=True):
             names = [c.name for c in ranking.candidates]
             history_tools = [h.call.tool for h in task.user.history]
+            profile = profile_sentences(task.user.profile)
+            environment = environment_sentences(task.user.environment)
+            said.append((profile, environment))
             texts += [self._app_text(n) for n in dict.fromkeys(names + history_tools)]
-            texts += profile_sentences(task.user.profile)
-            texts += environment_sentences(task.user.environment)
-            texts += fact_sentences(profile_sentences(task.user.profile))
-            texts += fact_sentences(environment_sentences(task.user.environment))
+            texts += profile
+            texts += environment
+            texts += fact_sentences(profile)
+            texts += fact_sentences(environment)
             texts += [p for n in names for p in app_sentences(self._app_text(n))]
             for n in names:
                 texts += self._policy(self._tool(n))[1]
-        self._encode(list(dict.fromkeys(texts)))  # one batched pass; later lookups hit the memo
+        # one batched pass; later lookups hit the memo
+        prefetch = getattr(self.encoder, "prefetch", None) or self._encode
+        prefetch(list(dict.fromkeys(texts)))
         return [
-            self._task(task, ranking, vec)
-            for task, ranking, vec in zip(tasks, rankings, instruction_vecs, strict=True)
+            self._task(task, ranking, vec, *sentences)
+            for task, ranking, vec, sentences in zip(
+                tasks, rankings, instruction_vecs, said, strict=True
+            )
         ]
 
-    def _task(self, task: Task, ranking: Ranking, instruction_vec: F32) -> TaskFeatures:
+    def _task(
+        self,
+        task: Task,
+        ranking: Ranking,
+        instruction_vec: F32,
+        profile_said: list[str],
+        environment_said: list[str],
+    ) -> TaskFeatures:
+        """One task's feature matrix (``*_said``: its profile and environment sentences)."""
         table = ranking.candidates
         names = [c.name for c in table]
         n = len(names)
@@ -523,8 +539,6 @@ class FeatureBuilder:
         x[:, col["zs_score"]] = [c.score for c in table]
         x[:, col["zs_choice"]] = [name == ranking.choice for name in names]
 
-        profile_said = profile_sentences(task.user.profile)
-        environment_said = environment_sentences(task.user.environment)
         profile = self._encode(profile_said)
         environment = self._encode(environment_said)
         profile_sim = _max_sim(app_vecs, profile)
@@ -544,7 +558,7 @@ class FeatureBuilder:
             x[:, col[f"{kind}_overlap_rel"]] = _relative(overlap, peers)
         x[:, col["has_profile"]] = float(len(profile) > 0)
         x[:, col["has_environment"]] = float(len(environment) > 0)
-        self._fact_features(task, names, peers, x)
+        self._fact_features(names, profile_said, environment_said, peers, x)
 
         facts = profile_facts(task.user.profile)
         amount = requested_amount(task.instruction)
@@ -574,17 +588,19 @@ class FeatureBuilder:
         return self._app_sentence_memo[name]
 
     def _fact_features(
-        self, task: Task, names: list[str], peers: NDArray[np.bool_], x: NDArray[np.float64]
+        self,
+        names: list[str],
+        profile_said: list[str],
+        environment_said: list[str],
+        peers: NDArray[np.bool_],
+        x: NDArray[np.float64],
     ) -> None:
         """Per-fact matching: each profile/environment fact against each sentence of the app
         text, so one matching trait is not diluted by the rest of the app's text."""
         col = INDEX
         app = [self._app_sentence_vecs(n) for n in names]
         per_fact = []
-        for kind, sentences in (
-            ("profile", profile_sentences(task.user.profile)),
-            ("environment", environment_sentences(task.user.environment)),
-        ):
+        for kind, sentences in (("profile", profile_said), ("environment", environment_said)):
             m = _fact_max(app, self._encode(fact_sentences(sentences)))
             best = m.max(axis=1) if m.shape[1] else np.zeros(len(names))
             x[:, col[f"{kind}_fact_sim"]] = best
