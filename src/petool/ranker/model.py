@@ -394,17 +394,17 @@ class PersonalizedRanker(RankingMethods):
             c = table[i]
             c.in_group = True
             c.preference, c.habit, c.score = float(pref[j]), float(habit[j]), float(scores[j])
-        tool = self._tools[self._row[choice]]
+        ranking = Ranking(
+            task_id=task.id,
+            choice=choice,
+            candidates=table,
+            preference=preference,
+            fallback=fallback,
+        )
         if not fill:
-            return Ranking(
-                task_id=task.id,
-                choice=choice,
-                candidates=table,
-                preference=preference,
-                fallback=fallback,
-            )
-        arguments = fill_arguments(
-            tool,
+            return ranking
+        ranking.arguments = fill_arguments(
+            self._tools[self._row[choice]],
             task.instruction,
             history,
             weights,
@@ -414,15 +414,8 @@ class PersonalizedRanker(RankingMethods):
             min_count=cfg.min_count,
             tools=self._by_name,
         )
-        return Ranking(
-            task_id=task.id,
-            choice=choice,
-            candidates=table,
-            arguments=arguments,
-            preference=preference,
-            fallback=fallback,
-            explanation=_zero_shot_explanation(table[names.index(choice)], fallback),
-        )
+        ranking.explanation = _zero_shot_explanation(table[names.index(choice)], fallback)
+        return ranking
 
     def config_dict(self) -> dict[str, Any]:
         """Model name and hyperparameters."""
