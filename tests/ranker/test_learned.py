@@ -146,6 +146,8 @@ def test_path_contributions_add_up_to_the_score() -> None:
     contributions = explain(rows)
     assert contributions.shape == rows.shape
     np.testing.assert_allclose(contributions.sum(axis=1) + explain.bias, booster.predict(rows))
+    # the leaf outputs added tree after tree are LightGBM's scores, bit for bit
+    assert np.array_equal(explain.scores(explain.leaves(rows)), booster.predict(rows))
     # a feature no split of the path uses contributes nothing
     used = {i for t in booster.dump_model()["tree_info"] for i in _split_features(t)}
     unused = [i for i in range(rows.shape[1]) if i not in used]

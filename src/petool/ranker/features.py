@@ -477,7 +477,7 @@ class FeatureBuilder:
             texts += environment
             texts += fact_sentences(profile)
             texts += fact_sentences(environment)
-            texts += [p for n in names for p in app_sentences(self._app_text(n))]
+            texts += [p for n in names if n not in self._app_sentence_memo for p in self._split(n)]
             for n in names:
                 texts += self._policy(self._tool(n))[1]
         # one batched pass; later lookups hit the memo
@@ -581,9 +581,12 @@ class FeatureBuilder:
         x[:, col["bmi"]] = facts["bmi"]
         return TaskFeatures(names=names, matrix=x, ranking=ranking)
 
+    def _split(self, name: str) -> list[str]:
+        return app_sentences(self._app_text(name))
+
     def _app_sentence_vecs(self, name: str) -> F32:
         if name not in self._app_sentence_memo:
-            sentences = app_sentences(self._app_text(name)) or [name]
+            sentences = self._split(name) or [name]
             self._app_sentence_memo[name] = self._encode(sentences)
         return self._app_sentence_memo[name]
 

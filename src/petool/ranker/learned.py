@@ -134,7 +134,8 @@ class PathContributions:
     of the root values) add up to its score exactly. The table of each leaf's contributions is
     built once, so explaining a row costs one ``pred_leaf`` pass and a gather. TreeSHAP
     (``pred_contrib``) costs about 3 ms per row for the shipped model on two cores, more than
-    all the rest of a decision, so it is not used on the serving path.
+    all the rest of a decision, so it is not used on the serving path. The same leaves give
+    the score (:meth:`scores`), so a decision needs one pass of the ranking model.
 
     Args:
         booster: a trained LightGBM booster.
@@ -147,6 +148,7 @@ class PathContributions:
         trees = dump["tree_info"]
         leaves = max((t["num_leaves"] for t in trees), default=1)
         self.table = np.zeros((len(trees), leaves, n_features))
+        self.values = np.zeros((len(trees), leaves))  # each leaf's output
         self.bias = 0.0
         for t, tree in enumerate(trees):
             root = tree["tree_structure"]
@@ -156,6 +158,7 @@ class PathContributions:
     def _walk(self, t: int, node: dict[str, Any], path: NDArray[np.float64]) -> None:
         if "leaf_index" in node or "split_feature" not in node:
             self.table[t, int(node.get("leaf_index", 0))] = path
+            self.values[t, int(node.get("leaf_index", 0))] = float(node["leaf_value"])
             return
         value = float(node["internal_value"])
         for side in ("left_child", "right_child"):
@@ -165,13 +168,26 @@ class PathContributions:
             step[int(node["split_feature"])] += float(child_value) - value
             self._walk(t, child, step)
 
+    def leaves(self, rows: NDArray[np.float64]) -> NDArray[np.int64]:
+        """The leaf each row reaches in each tree, shape ``(rows, trees)``."""
+        leaf = self.booster.predict(rows, pred_leaf=True, num_threads=1)
+        return np.asarray(leaf, dtype=np.int64).reshape(len(rows), -1)
+
+    def scores(self, leaves: NDArray[np.int64]) -> NDArray[np.float64]:
+        """The ensemble's score of rows that reached ``leaves``: the leaf outputs added tree
+        after tree, as LightGBM adds them (a running sum, so the bits are its ``predict``'s;
+        tested)."""
+        trees = np.arange(leaves.shape[1])
+        return np.asarray(np.cumsum(self.values[trees, leaves], axis=1)[:, -1], dtype=np.float64)
+
+    def of_leaves(self, leaves: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Contributions of each feature for rows that reached ``leaves``."""
+        trees = np.arange(leaves.shape[1])
+        return np.stack([self.table[trees, row].sum(axis=0) for row in leaves])
+
     def __call__(self, rows: NDArray[np.float64]) -> NDArray[np.float64]:
         """Contributions of each feature to each row's score, shape ``(rows, features)``."""
-        leaf = self.booster.predict(rows, pred_leaf=True, num_threads=1)
-        leaf = np.asarray(leaf, dtype=np.int64)
-        leaf = leaf.reshape(len(rows), -1)
-        trees = np.arange(leaf.shape[1])
-        return np.stack([self.table[trees, row].sum(axis=0) for row in leaf])
+        return self.of_leaves(self.leaves(rows))
 
 
 class LearnedRanker(RankingMethods):
@@ -228,10 +244,13 @@ class LearnedRanker(RankingMethods):
         if not ranked:
             return out
         matrices = [feats[i].matrix for i in ranked]
-        all_scores = self._predict(self._ranker, np.vstack(matrices))
-        scores = np.split(all_scores, np.cumsum([len(m) for m in matrices])[:-1])
-        best_rows = np.vstack([m[int(np.argmax(s))] for m, s in zip(matrices, scores, strict=True)])
-        contributions = self._contributions(best_rows)
+        # one pred_leaf pass gives both the scores and the choices' contributions
+        leaves = self._contributions.leaves(np.vstack(matrices))
+        bounds = np.cumsum([len(m) for m in matrices])[:-1]
+        scores = np.split(self._contributions.scores(leaves), bounds)
+        starts = np.concatenate([[0], bounds])
+        best = [int(start + np.argmax(s)) for start, s in zip(starts, scores, strict=True)]
+        contributions = self._contributions.of_leaves(leaves[best])
         p_abstain = np.zeros(len(ranked))
         if self._abstain is not None:
             rows = [abstain_rows(feats[i], s) for i, s in zip(ranked, scores, strict=True)]
