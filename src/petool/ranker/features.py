@@ -28,7 +28,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -325,6 +325,21 @@ def _fact_max(app: Sequence[F32], facts: F32) -> NDArray[np.float64]:
     return np.asarray(np.maximum.reduceat(sims, starts, axis=0), dtype=np.float64)
 
 
+class _Said(NamedTuple):
+    """What a task's user context says, as sentences and as single facts."""
+
+    profile: list[str]
+    environment: list[str]
+    profile_facts: list[str]
+    environment_facts: list[str]
+
+    @classmethod
+    def of(cls, task: Task) -> _Said:
+        profile = profile_sentences(task.user.profile)
+        environment = environment_sentences(task.user.environment)
+        return cls(profile, environment, fact_sentences(profile), fact_sentences(environment))
+
+
 @dataclass
 class TaskFeatures:
     """The feature matrix of one task's candidates, with the zero-shot ranking behind it."""
@@ -378,9 +393,13 @@ class FeatureBuilder:
 
     def __init__(self, zero_shot: PersonalizedRanker):
         self.zero_shot = zero_shot
+        self._forget_toolset()
+
+    def _forget_toolset(self) -> None:
+        """Empty the per-tool memos (they hold what was read or embedded for one toolset)."""
         self._rules: dict[str, PolicyRules] = {}
         self._policies: dict[str, list[str]] = {}
-        self._app_texts: dict[str, str] = {}  # per tool name, for this toolset
+        self._app_texts: dict[str, str] = {}
         self._app_word_sets: dict[str, set[str]] = {}
         self._tool_word_sets: dict[str, set[str]] = {}
         self._endpoints: dict[str, str] = {}
@@ -395,15 +414,7 @@ class FeatureBuilder:
     def index(self, tools: Sequence[Tool]) -> None:
         """Index the toolset in the zero-shot ranker; read each app's policies."""
         self.zero_shot.index(tools)
-        self._rules = {}
-        self._policies = {}
-        self._app_texts = {}
-        self._app_word_sets = {}
-        self._tool_word_sets = {}
-        self._endpoints = {}
-        self._app_vec = {}
-        self._policy_vecs = {}
-        self._app_sentence_memo = {}
+        self._forget_toolset()
 
     def _app_text(self, name: str) -> str:
         if name not in self._app_texts:
@@ -465,18 +476,13 @@ class FeatureBuilder:
         instruction_vecs = self._encode([t.instruction for t in tasks])
         rankings = self.zero_shot.rank_batch(tasks, instruction_vecs, fill=False)
         texts: list[str] = []
-        said = []
+        contexts: list[_Said] = []
         for task, ranking in zip(tasks, rankings, strict=True):
             names = [c.name for c in ranking.candidates]
             history_tools = [h.call.tool for h in task.user.history]
-            profile = profile_sentences(task.user.profile)
-            environment = environment_sentences(task.user.environment)
-            said.append((profile, environment))
+            contexts.append(_Said.of(task))
             texts += [self._app_text(n) for n in dict.fromkeys(names + history_tools)]
-            texts += profile
-            texts += environment
-            texts += fact_sentences(profile)
-            texts += fact_sentences(environment)
+            texts += [t for part in contexts[-1] for t in part]
             texts += [p for n in names if n not in self._app_sentence_memo for p in self._split(n)]
             for n in names:
                 texts += self._policy(self._tool(n))[1]
@@ -484,9 +490,9 @@ class FeatureBuilder:
         prefetch = getattr(self.encoder, "prefetch", None) or self._encode
         prefetch(list(dict.fromkeys(texts)))
         return [
-            self._task(task, ranking, vec, *sentences)
-            for task, ranking, vec, sentences in zip(
-                tasks, rankings, instruction_vecs, said, strict=True
+            self._task(task, ranking, vec, context)
+            for task, ranking, vec, context in zip(
+                tasks, rankings, instruction_vecs, contexts, strict=True
             )
         ]
 
@@ -495,10 +501,10 @@ class FeatureBuilder:
         task: Task,
         ranking: Ranking,
         instruction_vec: F32,
-        profile_said: list[str],
-        environment_said: list[str],
+        context: _Said,
     ) -> TaskFeatures:
-        """One task's feature matrix (``*_said``: its profile and environment sentences)."""
+        """One task's feature matrix (``context``: its profile and environment sentences)."""
+        profile_said, environment_said = context.profile, context.environment
         table = ranking.candidates
         names = [c.name for c in table]
         n = len(names)
@@ -558,7 +564,7 @@ class FeatureBuilder:
             x[:, col[f"{kind}_overlap_rel"]] = _relative(overlap, peers)
         x[:, col["has_profile"]] = float(len(profile) > 0)
         x[:, col["has_environment"]] = float(len(environment) > 0)
-        self._fact_features(names, profile_said, environment_said, peers, x)
+        self._fact_features(names, context, peers, x)
 
         facts = profile_facts(task.user.profile)
         amount = requested_amount(task.instruction)
@@ -593,8 +599,7 @@ class FeatureBuilder:
     def _fact_features(
         self,
         names: list[str],
-        profile_said: list[str],
-        environment_said: list[str],
+        context: _Said,
         peers: NDArray[np.bool_],
         x: NDArray[np.float64],
     ) -> None:
@@ -603,8 +608,9 @@ class FeatureBuilder:
         col = INDEX
         app = [self._app_sentence_vecs(n) for n in names]
         per_fact = []
-        for kind, sentences in (("profile", profile_said), ("environment", environment_said)):
-            m = _fact_max(app, self._encode(fact_sentences(sentences)))
+        kinds = (("profile", context.profile_facts), ("environment", context.environment_facts))
+        for kind, facts in kinds:
+            m = _fact_max(app, self._encode(facts))
             best = m.max(axis=1) if m.shape[1] else np.zeros(len(names))
             x[:, col[f"{kind}_fact_sim"]] = best
             x[:, col[f"{kind}_fact_sim_rel"]] = _relative(best, peers)
