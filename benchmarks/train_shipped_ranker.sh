@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Rebuild the shipped ranker (src/petool/ranker/data/ranker.json) from a fresh clone, offline,
 # and compare it with the shipped file byte for byte (docs/ranker.md, "The shipped model").
-# Reads only the RapidAPI corpus: no benchmark's test data.
+# Reads only the RapidAPI corpus: no benchmark's test data. Runs under portable numerics
+# (petool.ranker.numerics: the same float bits on any x86-64 CPU with AVX2, Intel or AMD).
 #   bash benchmarks/train_shipped_ranker.sh [TOOLBENCH_DIR] [OUT_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+eval "$(python -m petool.ranker.numerics)"
 corpus="${1:-../shared/data/toolbench}"
 out="${2:-$(mktemp -d)}"
 mkdir -p "$out"

@@ -49,6 +49,7 @@ def train_cmd(
     rounds: Annotated[int, typer.Option(min=1, help="boosting rounds of the ranking model")] = 300,
 ) -> None:
     """Train the ranker on the suites' train splits; same data and seed give the same bytes."""
+    from petool.ranker.numerics import is_portable, portable_env
     from petool.ranker.training import TrainConfig, train_ranker
     from petool.suites.transforms import SuiteTransforms, apply_transforms
 
@@ -75,3 +76,11 @@ def train_cmd(
         f"in {time.perf_counter() - started:.0f} s",
         highlight=False,
     )
+    if portable_env() and not is_portable():
+        err_console.print(
+            "native numerics: the same data and seed give these bytes on CPUs that compute "
+            f"as this one does (PyTorch on {model.training['numerics']['torch_cpu_capability']}"
+            '); for bytes that match on any x86-64 CPU, train under eval "$(python -m '
+            'petool.ranker.numerics)"',
+            highlight=False,
+        )

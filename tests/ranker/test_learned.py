@@ -15,6 +15,7 @@ from ranker_helpers import BagOfWordsEncoder
 from petool.backends.ranker_backend import make_ranker
 from petool.ranker.learned import SHIPPED_MODEL, LearnedRanker, PathContributions, RankerModel
 from petool.ranker.model import PersonalizedRanker
+from petool.ranker.numerics import portable_env
 from petool.ranker.training import TrainConfig, pick_threshold, train_ranker
 from petool.schema import Suite, Task
 from petool.synth.corpus import load_corpus
@@ -187,6 +188,10 @@ def test_cli_train_then_eval_records_explanations(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     model = json.loads((tmp_path / "m" / "ranker.json").read_text())
     assert model["training"]["suites"][0]["train_tasks"] == 150
+    numerics = model["training"]["numerics"]
+    assert numerics["torch_cpu_capability"] and isinstance(numerics["numpy_dispatch"], list)
+    if portable_env() and not numerics["portable"]:  # native CPU kernels: the CLI says so
+        assert "petool.ranker.numerics" in result.stderr
     run = petool(
         "eval",
         "--suite",

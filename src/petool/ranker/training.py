@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from petool.errors import InputError
 from petool.ranker.features import FEATURES, FeatureBuilder, TaskFeatures
 from petool.ranker.learned import ABSTAIN_EXTRA, RankerModel, abstain_rows
 from petool.ranker.model import PersonalizedRanker, RankerConfig
+from petool.ranker.numerics import numerics_record
 from petool.schema import Suite
 
 TRAIN_SPLIT = "train"
@@ -43,7 +45,7 @@ class TrainConfig:
     abstain_rounds: int = 200
     abstain_threshold: float = 0.5  # used only when no train task abstains
     max_false_abstention: float = 0.01  # held-out fifth of the train tasks, by functional group
-    threads: int = 2
+    threads: int = 2  # LightGBM's, and PyTorch's while the train tasks are embedded
 
 
 @dataclass
@@ -190,6 +192,19 @@ def _fingerprint(suite: Suite) -> str:
     return digest.hexdigest()[:16]
 
 
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """PyTorch on ``n`` intra-op threads inside the block (its rounding depends on them)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def train_ranker(
     suites: Sequence[tuple[str, Suite]],
     config: TrainConfig | None = None,
@@ -205,7 +220,8 @@ def train_ranker(
     described = []
     for label, suite in suites:
         started = time.perf_counter()
-        data.append(featurize(suite, builder, label))
+        with torch_threads(config.threads):
+            data.append(featurize(suite, builder, label))
         described.append(
             {
                 "suite": label,
@@ -229,6 +245,7 @@ def train_ranker(
             "petool": petool.__version__,
             "suites": described,
             "config": asdict(config),
+            "numerics": numerics_record(),
             **summary,
         },
     )
