@@ -23,7 +23,7 @@ _RECORD = (
 _ENCODE = """
 import hashlib, numpy as np
 from petool.embedding import get_embedder
-from petool.ranker.training import torch_threads
+from petool.ranker.numerics import torch_threads
 with torch_threads(2):
     v = get_embedder().encode(["buy shares of a healthcare stock", "fresh groceries", "a taxi"])
 print(hashlib.sha256(np.asarray(v).tobytes()).hexdigest())
@@ -31,8 +31,7 @@ print(hashlib.sha256(np.asarray(v).tobytes()).hexdigest())
 
 
 def _native_env() -> dict[str, str]:
-    keys = set(portable_env()) | {"MKL_ENABLE_INSTRUCTIONS"}
-    return {k: v for k, v in os.environ.items() if k not in keys}
+    return {k: v for k, v in os.environ.items() if k not in portable_env()}
 
 
 def _run(code: str, env: dict[str, str]) -> str:

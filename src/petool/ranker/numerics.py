@@ -30,6 +30,8 @@ import importlib
 import os
 import platform
 import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 # numpy's dispatch targets that an x86-64-v3 (AVX2 + FMA) CPU runs; later ones are capped
@@ -102,6 +104,19 @@ def numerics_record() -> dict[str, Any]:
         "torch_cpu_capability": str(torch.backends.cpu.get_cpu_capability()),
         "numpy_dispatch": _numpy_dispatch()[1],
     }
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """PyTorch on ``n`` intra-op threads inside the block (its rounding depends on them)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def export_lines() -> str:

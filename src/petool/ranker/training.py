@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -26,7 +25,7 @@ from petool.errors import InputError
 from petool.ranker.features import FEATURES, FeatureBuilder, TaskFeatures
 from petool.ranker.learned import ABSTAIN_EXTRA, RankerModel, abstain_rows
 from petool.ranker.model import PersonalizedRanker, RankerConfig
-from petool.ranker.numerics import numerics_record
+from petool.ranker.numerics import numerics_record, torch_threads
 from petool.schema import Suite
 
 TRAIN_SPLIT = "train"
@@ -192,19 +191,6 @@ def _fingerprint(suite: Suite) -> str:
     return digest.hexdigest()[:16]
 
 
-@contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """PyTorch on ``n`` intra-op threads inside the block (its rounding depends on them)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def train_ranker(
     suites: Sequence[tuple[str, Suite]],
     config: TrainConfig | None = None,
@@ -218,23 +204,23 @@ def train_ranker(
     builder = FeatureBuilder(PersonalizedRanker(config=zs_config, encoder=encoder))
     data = []
     described = []
-    for label, suite in suites:
-        started = time.perf_counter()
-        with torch_threads(config.threads):
+    with torch_threads(config.threads):
+        for label, suite in suites:
+            started = time.perf_counter()
             data.append(featurize(suite, builder, label))
-        described.append(
-            {
-                "suite": label,
-                "train_tasks": len(data[-1].features),
-                "abstentions": int(sum(data[-1].abstain)),
-                "sha256_16": _fingerprint(suite),
-            }
-        )
-        if progress:
-            progress(
-                f"featurized {label}: {len(data[-1].features)} tasks "
-                f"in {time.perf_counter() - started:.0f} s"
+            described.append(
+                {
+                    "suite": label,
+                    "train_tasks": len(data[-1].features),
+                    "abstentions": int(sum(data[-1].abstain)),
+                    "sha256_16": _fingerprint(suite),
+                }
             )
+            if progress:
+                progress(
+                    f"featurized {label}: {len(data[-1].features)} tasks "
+                    f"in {time.perf_counter() - started:.0f} s"
+                )
     ranker, abstain, summary = train_models(data, config)
     return RankerModel(
         ranker=ranker,
