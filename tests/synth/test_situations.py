@@ -195,6 +195,30 @@ def test_valid_suite_with_both_splits_and_scenarios(suite: Suite) -> None:
                 assert call.arguments[name] in tool.properties[name]["enum"]
 
 
+def test_candidates_hold_neighbouring_apps_of_the_same_domain(suite: Suite) -> None:
+    family_of: dict[str, str] = {}
+    domain_of: dict[str, str] = {}
+    for task in suite.tasks:
+        situation = _situation(task)
+        domain_of[situation["family"]] = situation["domain"]
+        for name in task.meta.functional_group:
+            family_of[name.split(".", 1)[0]] = situation["family"]
+    families = {
+        split: {_situation(t)["family"] for t in suite.tasks if t.meta.split == split}
+        for split in ("train", "test")
+    }
+    checked = 0
+    for task in suite.tasks:
+        own, domain = _situation(task)["family"], _situation(task)["domain"]
+        neighbours = {f for f in families[task.meta.split] if f != own and domain_of[f] == domain}
+        if not neighbours:
+            continue
+        present = {family_of.get(name.split(".", 1)[0]) for name in task.candidates}
+        assert present & neighbours, task.id
+        checked += 1
+    assert checked > 100
+
+
 def test_abstention_share_and_policies(suite: Suite) -> None:
     tools = {t.name: t for t in suite.tools}
     abstain = [t for t in suite.tasks if not t.gold]

@@ -13,12 +13,19 @@ from petool.schema import Interaction, Task, TaskMeta, Tool, ToolCall, UserConte
 from petool.synth.attributes import DIMENSION_NAMES, DIMENSIONS, offline_attributes
 from petool.synth.corpus import load_corpus
 from petool.synth.grouping import Group, cluster, group_tools
-from petool.synth.instructions import draft_call, missing_values
+from petool.synth.instructions import (
+    VERB_SYNONYMS,
+    draft_call,
+    missing_values,
+    paraphrase,
+    render_request,
+)
 from petool.synth.llm import extract_json
 from petool.synth.plan import ModeQuota, UserQuota
 from petool.synth.preferences import EmbeddingPreferences, Preference, sample_preference
 from petool.synth.quality import QualityReport, check_arguments, rule_filter
 from petool.synth.splits import users_per_split
+from petool.synth.strategy import CorpusStrategy
 from petool.synth.understand import (
     offline_functionality,
     request_phrase,
@@ -200,6 +207,58 @@ def test_drafted_call_states_query_values_and_takes_habits_from_profile() -> Non
     assert planned.profile_params == ["language"] and planned.environment_params == ["lat"]
     assert missing_values(planned.instruction, {n: args[n] for n in planned.query_params}) == []
     assert "es" not in planned.instruction.split() and "41.9" not in planned.instruction
+
+
+def test_requests_often_say_the_job_in_other_words_and_keep_every_value() -> None:
+    rng = random.Random(0)
+    acts = [paraphrase("get the current weather information", rng) for _ in range(400)]
+    changed = [a for a in acts if a != "get the current weather information"]
+    assert 0.45 < len(changed) / len(acts) < 0.75  # PARAPHRASE_RATE, echoes stay in the mix
+    assert all(any(a.startswith(v) for v in VERB_SYNONYMS["get"]) for a in changed)
+    assert any("info" in a.split() or "details" in a.split() for a in changed)
+    assert paraphrase("frobnicate the widget", random.Random(1)).endswith("the widget")
+    stated = [("city", "New York"), ("days", 3)]
+    for seed in range(50):
+        text = render_request("Get the current weather.", stated, random.Random(seed))
+        assert missing_values(text, {"city": "New York", "days": 3}) == []
+
+
+def test_drafted_request_speaks_in_the_voice_it_is_given() -> None:
+    tool = Tool(
+        name="W.SkyCast.forecast",
+        app="SkyCast",
+        functionality="get the meteorological outlook",
+        parameters={"type": "object", "properties": {}, "required": []},
+    )
+    rng = random.Random(2)
+    own = [draft_call(tool, {}, None, rng).instruction for _ in range(40)]
+    voiced = [
+        draft_call(tool, {}, None, rng, voice="see tomorrow's rain").instruction for _ in range(40)
+    ]
+    assert all("outlook" in t for t in own) and not any("outlook" in t for t in voiced)
+    assert all("tomorrow's rain" in t for t in voiced)
+
+
+def test_planned_requests_do_not_lean_towards_the_called_member() -> None:
+    tools = [
+        Tool(
+            name=f"W.{app}.weather",
+            app=app,
+            category="Weather",
+            functionality=job,
+            parameters={"type": "object", "properties": {}, "required": []},
+        )
+        for app, job in (("SkyCast", "get the forecast outlook"), ("Meteo", "get rain radar"))
+    ]
+    group = Group("g0", "Weather", tools[0].functionality, tools)
+    prefs = EmbeddingPreferences(tools, [group], get_embedder())
+    strategy = CorpusStrategy(tools, [group], prefs, prefix="t")
+    user = strategy.make_user(random.Random(0), "u", "preferred")
+    rng = random.Random(5)
+    texts = [strategy.make_call(group, 0, user, None, rng).instruction for _ in range(200)]
+    in_own = sum("outlook" in t for t in texts)
+    in_peer = sum("radar" in t for t in texts)
+    assert in_own + in_peer == 200 and 60 < in_own < 140  # either member's words, about half
 
 
 # --------------------------------------------------------------------------- quality

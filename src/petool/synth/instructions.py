@@ -5,8 +5,10 @@ schema (:func:`petool.synth.values.sample_value`) that the request states; param
 like a profile habit take the user's value (PTBench-style profile parameters, left out of the
 request); coordinates come from the environment when the suite has one (ToolSpectrum-style
 environment factors, also left out); now and then an optional parameter is stated too. The
-draft request is a template over the tool's functionality ("I want to get ... for city
-Paris.") that names neither the tool nor its provider.
+draft request is a template over a functionality ("I want to get ... for city Paris.") that
+names neither the tool nor its provider: the planner passes the words of any member of the
+tool's functional group (``voice``), so that the wording does not point at the member that
+is called, and :func:`paraphrase` often says the job in other words than the documentation's.
 
 With an LLM, :func:`rewrite_request` asks for a natural request stating exactly the same
 values; an answer that drops a value or names a tool is asked again and finally replaced by
@@ -43,6 +45,62 @@ TEMPLATES = (
 )
 OPTIONAL_RATE = 0.15
 MAX_OPTIONAL = 2
+PARAPHRASE_RATE = 0.6
+# What users say instead of the documentation's words (the first verb and common nouns): a
+# request that echoes the tool's own text makes relevance look easier than it is in real
+# requests, which are written in the user's words.
+VERB_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "get": ("find out", "look up", "see", "know", "pull up", "check"),
+    "list": ("see all", "show me", "browse", "go through"),
+    "search": ("look for", "find", "hunt for"),
+    "find": ("look for", "track down", "locate"),
+    "check": ("verify", "see", "find out"),
+    "create": ("make", "set up", "add"),
+    "delete": ("remove", "get rid of", "erase"),
+    "update": ("change", "modify", "edit"),
+    "send": ("deliver", "dispatch", "forward"),
+    "generate": ("make", "produce", "come up with"),
+    "calculate": ("work out", "figure out", "compute"),
+    "convert": ("change", "turn", "switch"),
+    "translate": ("render", "convert"),
+    "validate": ("check", "verify", "confirm"),
+    "verify": ("check", "confirm", "make sure of"),
+    "download": ("save", "grab", "fetch"),
+    "book": ("reserve", "arrange"),
+    "buy": ("purchase", "order", "pick up"),
+    "order": ("buy", "get"),
+    "show": ("display", "let me see", "bring up"),
+    "track": ("follow", "keep an eye on", "monitor"),
+    "analyze": ("examine", "look into", "study"),
+    "detect": ("spot", "identify", "recognize"),
+    "extract": ("pull out", "take out", "get"),
+    "recommend": ("suggest", "propose"),
+    "compare": ("weigh", "contrast"),
+    "schedule": ("plan", "arrange", "set"),
+    "cancel": ("call off", "stop", "drop"),
+    "pay": ("settle", "cover"),
+    "transfer": ("move", "send"),
+    "retrieve": ("get back", "fetch", "look up"),
+}
+NOUN_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "information": ("info", "details"),
+    "details": ("info", "particulars"),
+    "data": ("figures", "numbers", "info"),
+    "list": ("overview", "rundown"),
+    "user": ("account", "person"),
+    "location": ("place", "spot"),
+    "price": ("cost",),
+    "prices": ("costs",),
+    "image": ("picture", "photo"),
+    "images": ("pictures", "photos"),
+    "text": ("wording", "words"),
+    "results": ("matches", "hits"),
+    "current": ("latest", "present"),
+    "specific": ("particular", "given"),
+    "specified": ("given", "chosen"),
+    "detailed": ("full", "in-depth"),
+    "available": ("existing", "offered"),
+}
 
 
 def _value_text(value: Any) -> str:
@@ -59,12 +117,32 @@ def _clause(args: Sequence[tuple[str, Any]]) -> str:
     return " with " + ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+def paraphrase(act: str, rng: random.Random) -> str:
+    """``act`` in other words: its first verb and some common nouns replaced by synonyms.
+
+    Only whole lower-case words are replaced; values are not part of ``act``. With
+    probability :data:`PARAPHRASE_RATE` (else ``act`` unchanged), so that requests that echo
+    the documentation stay part of the mix.
+    """
+    if rng.random() >= PARAPHRASE_RATE:
+        return act
+    words = act.split()
+    if words and words[0] in VERB_SYNONYMS:
+        words[0] = rng.choice(VERB_SYNONYMS[words[0]])
+    for i in range(1, len(words)):
+        options = NOUN_SYNONYMS.get(words[i])
+        if options and rng.random() < 0.5:
+            words[i] = rng.choice(options)
+    return " ".join(words)
+
+
 def render_request(
     functionality: str, stated: Sequence[tuple[str, Any]], rng: random.Random
 ) -> str:
-    """A template request for ``functionality`` stating the ``(parameter, value)`` pairs."""
+    """A template request for ``functionality`` (often in other words, :func:`paraphrase`)
+    stating the ``(parameter, value)`` pairs."""
     act = functionality.strip().rstrip(".") or "use the service"
-    act = act[:1].lower() + act[1:]
+    act = paraphrase(act[:1].lower() + act[1:], rng)
     return rng.choice(TEMPLATES).format(act=act, args=_clause(stated))
 
 
@@ -93,6 +171,7 @@ def draft_call(
     rng: random.Random,
     *,
     profile_params: bool = True,
+    voice: str | None = None,
 ) -> PlannedCall:
     """A call of ``tool`` for this user and its draft request (see the module docstring).
 
@@ -102,6 +181,9 @@ def draft_call(
         environment: the task's environment (None for past calls: coordinates from home).
         rng: the generator.
         profile_params: fill profile parameters from the profile and leave them unsaid.
+        voice: the functionality text the request says the job in (default the tool's own);
+            a group's planner passes any member's, so that the request does not lean towards
+            the tool that is called (the user says what they want done, not by whom).
     """
     required = tool.required
     args: dict[str, Any] = {}
@@ -129,7 +211,7 @@ def draft_call(
             args[name] = sample_value(name, schema, rng)
             stated.append((name, args[name]))
     ordered = {n: args[n] for n in tool.properties if n in args}
-    instruction = render_request(tool.functionality, stated, rng)
+    instruction = render_request(voice or tool.functionality, stated, rng)
     return PlannedCall(
         instruction=instruction,
         call=ToolCall(tool=tool.name, app=tool.app, arguments=ordered),

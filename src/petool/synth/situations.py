@@ -17,7 +17,9 @@ user (gold ``[]``); most get a near-miss twin that must be called: the same requ
 the rule does not restrict, or a smaller request by the same user. ``meta.situation`` records
 the decisive traits, the intent, the policy case and the twin's pair id.
 
-Families (real providers) are split between train and test, so test tools are unseen. Same
+Candidates are the family's tools, those of one to three other families of its domain, then
+of any families. Families (real providers) are split between train and test, so test tools
+are unseen. Same
 corpus, size and seed: same bytes. Only the standard library's seeded ``random`` is used.
 """
 
@@ -51,6 +53,7 @@ ABSTAIN_RATE = 0.7  # of persona / persona_environment draws; with the twins abo
 TWIN_RATE = 0.7
 TEST_FRACTION = 0.2
 MIN_CANDIDATES, MAX_CANDIDATES = 20, 45
+SAME_DOMAIN_MAX = 3  # other families of the task's domain among the candidates
 TRIES = 60
 NAME = "situations"
 
@@ -116,10 +119,16 @@ class _Builder:
         self.used: Counter[str] = Counter()
 
     def candidates(self, family: Family, split: str) -> list[str]:
+        """The family's tools, those of 1-3 other families of its domain (apps that do
+        neighbouring jobs, as a user's phone has them), then of any families."""
         pool = [f for f in self.by_split[split] if f is not family]
+        same = [f for f in pool if f.domain == family.domain]
+        near = self.rng.sample(same, min(len(same), self.rng.randint(1, SAME_DOMAIN_MAX)))
+        chosen = {id(f) for f in near}
+        rest = [f for f in pool if id(f) not in chosen]
         names = [t.name for t in family.tools]
         target = self.rng.randint(MIN_CANDIDATES, MAX_CANDIDATES)
-        for other in self.rng.sample(pool, len(pool)):
+        for other in [*near, *self.rng.sample(rest, len(rest))]:
             if len(names) >= target:
                 break
             if len(names) + len(other.tools) <= MAX_CANDIDATES:

@@ -3,7 +3,8 @@
 Plugs the corpus-dependent parts into the driver of :mod:`petool.synth.plan`: user profiles
 (home country, language, currency, units, time zone, ...), preferences drawn per user
 (offline) or from the LLM's persona pool, an environment per task when asked for, calls
-drafted by :func:`petool.synth.instructions.draft_call`, and candidates made of the target
+drafted by :func:`petool.synth.instructions.draft_call` (the request in the words of a
+member drawn from the group, not necessarily the one called), and candidates made of the target
 group's members plus distractors (one or two from the same category, the rest from anywhere
 else in the corpus).
 """
@@ -132,12 +133,16 @@ class CorpusStrategy:
         environment: dict[str, Any] | None,
         rng: random.Random,
     ) -> PlannedCall:
-        """A drafted call of the member (past calls take coordinates from home)."""
+        """A drafted call of the member (past calls take coordinates from home), its request
+        in the words of any member (drawn), so that the wording does not give the choice away."""
         tool = group.tools[index]
+        voice = group.tools[rng.randrange(len(group.tools))].functionality
         env = (
             environment if environment else (_home(user.profile) if self.with_environment else None)
         )
-        return draft_call(tool, user.profile, env, rng, profile_params=self.profile_params)
+        return draft_call(
+            tool, user.profile, env, rng, profile_params=self.profile_params, voice=voice
+        )
 
     def candidates(self, group: GroupLike, rng: random.Random) -> list[str]:
         """The members plus distractors (1–2 of the same category when there are some)."""
