@@ -241,11 +241,13 @@ async def instruction_stage(
     def ask(
         tool: Tool, names: Sequence[str], call: ToolCall, values: dict[str, Any], draft: str
     ) -> str:
+        # the job as the group states it, the same whichever member is called (as the draft)
+        job = by_name[group_of.get(tool.name, [tool.name])[0]].functionality
         context = job_context(tool.functionality, call.arguments)
         forbidden = forbidden_terms(checker, names, context)
-        key = "rewrite:" + fingerprint(tool.name, tool.functionality, values, forbidden)[:32]
+        key = "rewrite:" + fingerprint(tool.name, job, values, forbidden)[:32]
         if key not in requests:
-            request = rewrite_request(key, tool.functionality, values, draft, forbidden)
+            request = rewrite_request(key, job, values, draft, forbidden)
             requests[key] = (request, values, forbidden)
         return key
 
