@@ -275,7 +275,8 @@ def test_ctrl_c_keeps_what_finished_and_prints_the_resume_command(tmp_path):
     run = tmp_path / "run"
     args = ["eval", "--suite", str(suite_dir), "--backend", "petool_test_plugins:slow_oracle",
             "--concurrency", "2", "--out", str(run)]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(PLUGINS), "PETOOL_TEST_DELAY": "0.05"}
+    # 15 s for the whole run: the interrupt lands mid-run even when the machine is busy
+    env = {**os.environ, "PYTHONPATH": str(PLUGINS), "PETOOL_TEST_DELAY": "0.2"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "petool", *args],
         env=env,
