@@ -270,16 +270,24 @@ def test_train_names_overwrite_for_a_used_output_dir(tmp_path):
     assert list(used.iterdir()) == []
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """In the child: SIGINT delivered and handled by default, as in a user's shell. A worker
+    of the test run can have it ignored or blocked (a library's helper process that it
+    started, such as a resource tracker, leaves that behind), and a child inherits both."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def test_ctrl_c_keeps_what_finished_and_prints_the_resume_command(tmp_path):
     suite_dir = export_suite_dir(make_tiny_suite(150), tmp_path / "suite")
     run = tmp_path / "run"
     args = ["eval", "--suite", str(suite_dir), "--backend", "petool_test_plugins:slow_oracle",
             "--concurrency", "2", "--out", str(run)]  # fmt: skip
-    # 15 s for the whole run: the interrupt lands mid-run even when the machine is busy
-    env = {**os.environ, "PYTHONPATH": str(PLUGINS), "PETOOL_TEST_DELAY": "0.2"}
+    env = {**os.environ, "PYTHONPATH": str(PLUGINS), "PETOOL_TEST_DELAY": "0.05"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "petool", *args],
         env=env,
+        preexec_fn=_ctrl_c_as_in_a_terminal,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
