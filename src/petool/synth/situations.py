@@ -19,8 +19,8 @@ the decisive traits, the intent, the policy case and the twin's pair id.
 
 Candidates are the family's tools, those of one to three other families of its domain, then
 of any families. Families (real providers) are split between train and test, so test tools
-are unseen. Same
-corpus, size and seed: same bytes. Only the standard library's seeded ``random`` is used.
+are unseen. Same corpus, size and seed: same bytes. Only the standard library's seeded
+``random`` is used.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ Plugs the corpus-dependent parts into the driver of :mod:`petool.synth.plan`: us
 (home country, language, currency, units, time zone, ...), preferences drawn per user
 (offline) or from the LLM's persona pool, an environment per task when asked for, calls
 drafted by :func:`petool.synth.instructions.draft_call` (the request in the words of a
-member drawn from the group, not necessarily the one called), and candidates made of the target
-group's members plus distractors (one or two from the same category, the rest from anywhere
-else in the corpus).
+member drawn from the group, not necessarily the one called), and candidates made of the
+target group's members plus distractors (one or two from the same category, the rest from
+anywhere else in the corpus).
 """
 
 from __future__ import annotations
